@@ -1,0 +1,27 @@
+"""Django application config: system checks and request hooks, wired in ``ready()``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import AppConfig
+
+
+class DjangoesConfig(AppConfig):
+    name = "djangoes"
+    verbose_name = "Search (djangoes)"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.core.signals import request_started
+
+        from djangoes import checks
+
+        checks.register_checks()
+        request_started.connect(_reset_queries, dispatch_uid="djangoes-reset-queries")
+
+
+def _reset_queries(**kwargs: Any) -> None:
+    from djangoes import connections
+
+    connections.reset_queries()

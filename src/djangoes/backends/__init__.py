@@ -1,0 +1,7 @@
+"""Connection backends: one module per client library, each with the same class names.
+
+* :mod:`djangoes.backends.abstracts` - the base classes;
+* :mod:`djangoes.backends.elasticsearch` - elasticsearch-py 8/9;
+* :mod:`djangoes.backends.opensearch` - opensearch-py 2/3;
+* :mod:`djangoes.backends.embedded` - the embedded engine (osmem-server).
+"""

@@ -1,0 +1,37 @@
+"""opensearch-py ``Transport`` that records requests in the connection's log.
+
+Imported by dotted path when a client is built (never by ``import djangoes``).
+opensearch-py returns decoded data, not the status: a success is recorded as
+200 (404 for a HEAD that found nothing).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from opensearchpy import Transport
+
+from djangoes.backends.querylog import QueryLog
+
+
+class LoggingTransport(Transport):  # type: ignore[misc]
+    """Sends like ``Transport`` and records each request in ``query_log``."""
+
+    query_log: QueryLog | None = None
+
+    def perform_request(
+        self, method: str, url: str, params: Any = None, body: Any = None, **kwargs: Any
+    ) -> Any:
+        log = self.query_log
+        send = super().perform_request
+        if log is None:
+            return send(method, url, params=params, body=body, **kwargs)
+        target = f"{url}?{urlencode(params)}" if params else url
+        return log.run(
+            method,
+            target,
+            body,
+            lambda: send(method, url, params=params, body=body, **kwargs),
+            lambda response: 404 if (method == "HEAD" and response is False) else 200,
+        )

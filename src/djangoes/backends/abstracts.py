@@ -1,0 +1,599 @@
+"""The classes every djangoes backend builds on.
+
+A backend is created by the connection handler as ``Backend(alias, server,
+indices)`` where ``server`` is the normalised ``ES_SERVERS`` entry and
+``indices`` the normalised ``ES_INDICES`` entries it uses (copies: a backend
+may not change the user's settings). A concrete backend implements a small
+surface:
+
+* :meth:`Base.configure_client` builds the client (``self.client = ...``);
+* :meth:`Base.translate_error` turns a client exception into a djangoes one;
+* :meth:`Base.unwrap_response` turns a client response into plain data;
+* :meth:`Base.check_client_library` says whether the client library fits.
+
+Everything else — the index-aware methods, the request log, the meta client,
+index creation for tests — is shared and lives here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from importlib import metadata
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.utils.functional import cached_property
+from django.utils.module_loading import import_string
+
+from djangoes.backends.api import SPECS, Call, CallError, normalize_call
+from djangoes.backends.features import BaseFeatures, parse_version
+from djangoes.backends.querylog import QueryEntry, QueryLog
+from djangoes.conf import Problem, mask_params
+from djangoes.exceptions import (
+    ConfigurationError,
+    DjangoesError,
+    IndexDoesNotExist,
+    SingleIndexOperationError,
+    TransportError,
+)
+
+if TYPE_CHECKING:
+    from djangoes.conf import IndexSettings, ServerSettings
+
+__all__ = ["Base", "MetaClientBase", "resolve_class"]
+
+
+def resolve_class(value: Any) -> Any:
+    """A class given as itself or as a dotted path (imported when first needed)."""
+    if isinstance(value, str):
+        return import_string(value)
+    return value
+
+
+class _ErrorTranslatingNamespace:
+    """A client namespace (``client.indices``...) whose calls raise djangoes errors."""
+
+    def __init__(self, conn: Base, target: Any) -> None:
+        self._conn = conn
+        self._target = target
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._target, name)
+        if not callable(attr):
+            return attr
+        conn = self._conn
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with conn.wrap_errors():
+                return conn.unwrap_response(attr(*args, **kwargs))
+
+        call.__name__ = name
+        call.__doc__ = getattr(attr, "__doc__", None)
+        return call
+
+    def __dir__(self) -> list[str]:
+        return dir(self._target)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {self._target!r}>"
+
+
+class MetaClientBase:
+    """Access to the engine's "meta" APIs: indices, cluster, nodes, snapshot.
+
+    Each attribute is the client's namespace of the same name; calls through it
+    raise djangoes exceptions and return plain data, whatever the client.
+    """
+
+    def __init__(self, conn: Base) -> None:
+        self.conn = conn
+
+    def _namespace(self, name: str) -> Any:
+        return _ErrorTranslatingNamespace(self.conn, getattr(self.conn.client, name))
+
+    @property
+    def indices(self) -> Any:
+        """Index management: create, delete, exists, put_alias, refresh..."""
+        return self._namespace("indices")
+
+    @property
+    def cluster(self) -> Any:
+        """Cluster APIs: health, state, settings..."""
+        return self._namespace("cluster")
+
+    @property
+    def nodes(self) -> Any:
+        """Node APIs: info, stats..."""
+        return self._namespace("nodes")
+
+    @property
+    def snapshot(self) -> Any:
+        """Snapshot and restore APIs."""
+        return self._namespace("snapshot")
+
+
+class Base:
+    """Backend wrapper base: one connection to one cluster, with its indices.
+
+    ``indices`` are the names searches go to (an index's aliases when it has
+    any, else its name); ``index_names`` and ``alias_names`` the plain lists.
+    """
+
+    #: Class of :attr:`meta`.
+    meta_client_class: ClassVar[type[MetaClientBase]] = MetaClientBase
+    #: What the engine behind this backend can do.
+    features_class: ClassVar[type[BaseFeatures]] = BaseFeatures
+    #: Distribution name for messages ("Elasticsearch", "OpenSearch").
+    display_name: ClassVar[str] = "search engine"
+    #: PyPI distribution of the client library, with the supported range.
+    client_distribution: ClassVar[str | None] = None
+    client_version_range: ClassVar[tuple[tuple[int, ...], tuple[int, ...]]] = ((0,), (999,))
+    #: What to ``pip install`` when the client library is missing or too old.
+    install_hint: ClassVar[str] = ""
+    #: Whether HOSTS are used (the embedded backend picks its own address).
+    uses_hosts: ClassVar[bool] = True
+
+    def __init__(
+        self, alias: str, server: ServerSettings, indices: Sequence[IndexSettings]
+    ) -> None:
+        self.alias = alias
+        self.server = server
+        self.server_indices: list[IndexSettings] = list(indices)
+        self._client: Any = None
+        self.query_log = QueryLog(alias)
+        self.features = self.features_class(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__} alias={self.alias!r} hosts={self.server['HOSTS']!r} "
+            f"indices={self.indices!r}>"
+        )
+
+    # -- the client ---------------------------------------------------------
+
+    @classmethod
+    def check_client_library(cls) -> list[Problem]:
+        """Problems with the installed client library (missing, too old, too new)."""
+        dist = cls.client_distribution
+        if dist is None:
+            return []
+        low, high = cls.client_version_range
+        wanted = f">={'.'.join(map(str, low))},<{'.'.join(map(str, high))}"
+        try:
+            found = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return [
+                Problem(
+                    "djangoes.E011",
+                    f"{cls.__module__}.{cls.__qualname__} needs {dist}{wanted}, which is not "
+                    "installed.",
+                    hint=f"Run: pip install {cls.install_hint or repr(dist + wanted)}",
+                )
+            ]
+        version = parse_version(found)
+        if not low <= version < high:
+            return [
+                Problem(
+                    "djangoes.E011",
+                    f"{cls.__module__}.{cls.__qualname__} needs {dist}{wanted}, found {found}.",
+                    hint=f"Run: pip install {cls.install_hint or repr(dist + wanted)}",
+                )
+            ]
+        return []
+
+    @classmethod
+    def check_params(cls, alias: str, params: Mapping[str, Any]) -> list[Problem]:
+        """Problems with PARAMS for this backend (no network, no client created)."""
+        return []
+
+    def ensure_client_library(self) -> None:
+        problems = self.check_client_library()
+        problems += self.check_params(self.alias, self.server["PARAMS"])
+        for problem in problems:
+            if problem.level == "error":
+                raise ConfigurationError(
+                    f"ES_SERVERS[{self.alias!r}]: {problem.msg} {problem.hint or ''}".strip()
+                )
+
+    def configure_client(self) -> None:
+        """Create the client from HOSTS and PARAMS and set ``self.client``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement configure_client()")
+
+    @property
+    def client(self) -> Any:
+        """The raw client of the library underneath, created on first use."""
+        if self._client is None:
+            self.configure_client()
+            if self._client is None:
+                raise NotImplementedError(
+                    f"{type(self).__name__}.configure_client() did not set self.client"
+                )
+        return self._client
+
+    @client.setter
+    def client(self, value: Any) -> None:
+        self._client = value
+
+    @cached_property
+    def meta(self) -> MetaClientBase:
+        """The meta client: ``meta.indices``, ``meta.cluster``, ``meta.nodes``, ``meta.snapshot``."""
+        return self.meta_client_class(self)
+
+    def close(self) -> None:
+        """Close the client's connection pool (a new one is made on next use)."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    # -- errors and responses -------------------------------------------------
+
+    def translate_error(self, exc: Exception) -> DjangoesError | None:
+        """The djangoes exception for a client exception, or None to let it through."""
+        return None
+
+    def unwrap_response(self, response: Any) -> Any:
+        """Plain Python data (dicts, lists, bool) for a client response."""
+        return response
+
+    @contextmanager
+    def wrap_errors(self) -> Iterator[None]:
+        """Raise client errors as djangoes errors, chaining the original."""
+        try:
+            yield
+        except DjangoesError:
+            raise
+        except Exception as exc:
+            translated = self.translate_error(exc)
+            if translated is None:
+                raise
+            raise translated from exc
+
+    def _error(self, cls: type[TransportError], message: str, status: int | None, info: Any
+               ) -> TransportError:
+        return cls(f"[{self.alias}] {message}", status=status, info=info)
+
+    # -- indices ----------------------------------------------------------------
+
+    def get_indices(self) -> list[str]:
+        """Names to search: each index's aliases if it has any, else its name."""
+        names: list[str] = []
+        for index in self.server_indices:
+            for name in index["ALIASES"] or [index["NAME"]]:
+                if name not in names:
+                    names.append(name)
+        return names
+
+    def get_index_names(self) -> list[str]:
+        """Names of the configured indices, without their aliases."""
+        names: list[str] = []
+        for index in self.server_indices:
+            if index["NAME"] not in names:
+                names.append(index["NAME"])
+        return names
+
+    def get_alias_names(self) -> list[str]:
+        """Names of the configured aliases, without the indices."""
+        names: list[str] = []
+        for index in self.server_indices:
+            for alias in index["ALIASES"]:
+                if alias not in names:
+                    names.append(alias)
+        return names
+
+    def get_indices_with_settings(self) -> dict[str, dict[str, Any]]:
+        """``{index name: creation body}`` with SETTINGS and the index's ALIASES."""
+        result: dict[str, dict[str, Any]] = {}
+        for index in self.server_indices:
+            body = {k: v for k, v in index["SETTINGS"].items()}
+            if index["ALIASES"]:
+                aliases = dict(body.get("aliases") or {})
+                for alias in index["ALIASES"]:
+                    aliases.setdefault(alias, {})
+                body["aliases"] = aliases
+            result[index["NAME"]] = body
+        return result
+
+    def get_server_indices(self) -> dict[str, dict[str, Any]]:
+        """Deprecated spelling of :meth:`get_indices_with_settings` (0.3 guide)."""
+        warnings.warn(
+            "get_server_indices() is deprecated: use get_indices_with_settings().",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.get_indices_with_settings()
+
+    @cached_property
+    def indices(self) -> list[str]:
+        """Cached :meth:`get_indices`."""
+        return self.get_indices()
+
+    @cached_property
+    def index_names(self) -> list[str]:
+        """Cached :meth:`get_index_names`."""
+        return self.get_index_names()
+
+    @cached_property
+    def alias_names(self) -> list[str]:
+        """Cached :meth:`get_alias_names`."""
+        return self.get_alias_names()
+
+    def get_index_settings(self, key: str) -> IndexSettings:
+        """The settings of the index configured as ``key`` (its ES_INDICES key)."""
+        for index in self.server_indices:
+            if index["KEY"] == key:
+                return index
+        raise IndexDoesNotExist(
+            key,
+            f"Connection {self.alias!r} has no index {key!r}; its indices are "
+            f"{[i['KEY'] for i in self.server_indices]!r}.",
+        )
+
+    def create_indices(self, *, exist_ok: bool = False) -> list[str]:
+        """Create every configured index with its SETTINGS and ALIASES; returns the names."""
+        created: list[str] = []
+        for name, body in self.get_indices_with_settings().items():
+            if exist_ok and self.meta.indices.exists(index=name):
+                continue
+            self.meta.indices.create(index=name, body=body or None)
+            created.append(name)
+        return created
+
+    def delete_indices(self, *, missing_ok: bool = True) -> list[str]:
+        """Delete every configured index (and with it its aliases); returns the names."""
+        deleted: list[str] = []
+        for name in self.index_names:
+            if missing_ok and not self.meta.indices.exists(index=name):
+                continue
+            self.meta.indices.delete(index=name)
+            deleted.append(name)
+        return deleted
+
+    def refresh(self) -> None:
+        """Make recent writes to this connection's indices searchable."""
+        self.meta.indices.refresh(index=self.index_names)
+
+    # -- the index-aware client API ------------------------------------------
+
+    def _target_names(self) -> dict[str, str]:
+        """Every name a call may target -> the name to send (keys resolve to NAME)."""
+        names: dict[str, str] = {}
+        for index in self.server_indices:
+            names[index["NAME"]] = index["NAME"]
+            for alias in index["ALIASES"]:
+                names[alias] = alias
+        for index in self.server_indices:
+            names.setdefault(index["KEY"], index["NAME"])
+        return names
+
+    def _resolve_index(self, api: str, index: Any) -> Any:
+        allowed = self._target_names()
+        spec = SPECS[api]
+        if index is None:
+            if spec.scope == "multi":
+                if not self.indices:
+                    raise SingleIndexOperationError(
+                        f"Connection {self.alias!r} has no INDICES configured, so {api}() has "
+                        "no index to use. Add INDICES to its ES_SERVERS entry or pass index=."
+                    )
+                return list(self.indices)
+            if len(self.server_indices) != 1:
+                keys = [i["KEY"] for i in self.server_indices]
+                raise SingleIndexOperationError(
+                    f"{api}() works on one index but connection {self.alias!r} has "
+                    f"{len(keys)} indices ({', '.join(map(repr, keys)) or 'none'}). Pass "
+                    "index= with one of them, or use a connection with a single index."
+                )
+            return self.server_indices[0]["NAME"]
+        requested = [index] if isinstance(index, str) else index
+        if not isinstance(requested, (list, tuple)) or not all(
+            isinstance(n, str) for n in requested
+        ):
+            raise CallError(f"{api}() index= must be a name or a list of names, not {index!r}.")
+        if spec.scope == "single" and len(requested) != 1:
+            raise SingleIndexOperationError(f"{api}() works on one index; got {index!r}.")
+        resolved = []
+        for name in requested:
+            if name not in allowed:
+                raise IndexDoesNotExist(
+                    name,
+                    f"Connection {self.alias!r} has no index {name!r}: it may only use "
+                    f"{', '.join(map(repr, sorted(allowed)))}. Add the index to its INDICES.",
+                )
+            resolved.append(allowed[name])
+        return resolved[0] if isinstance(index, str) else resolved
+
+    def _check_body_targets(self, call: Call) -> None:
+        """Bulk/mget/msearch lines naming an index must name one of this connection's."""
+        allowed = self._target_names()
+        body = call.body
+        lines: list[Any]
+        if call.api == "bulk" and isinstance(body, (list, tuple)):
+            lines = [
+                meta for line in body if isinstance(line, Mapping) and len(line) == 1
+                for action, meta in line.items()
+                if action in {"index", "create", "update", "delete"}
+            ]
+        elif call.api == "mget" and isinstance(body, Mapping):
+            lines = list(body.get("docs") or [])
+        elif call.api == "msearch" and isinstance(body, (list, tuple)):
+            lines = list(body[0::2])
+        else:
+            return
+        for meta in lines:
+            if not isinstance(meta, Mapping):
+                continue
+            name = meta.get("_index", meta.get("index") if call.api == "msearch" else None)
+            if name is None:
+                continue
+            for one in [name] if isinstance(name, str) else list(name):
+                if one not in allowed:
+                    raise IndexDoesNotExist(
+                        str(one),
+                        f"{call.api}() on connection {self.alias!r} names index {one!r}, which "
+                        f"is not one of its indices ({', '.join(map(repr, sorted(allowed)))}).",
+                    )
+
+    def perform(self, call: Call) -> Any:
+        """Send a normalised call through the client (``body=`` style)."""
+        method: Callable[..., Any] = getattr(self.client, call.api)
+        kwargs = dict(call.params)
+        if call.body is not None:
+            kwargs["body"] = call.body
+        return method(index=call.index, **kwargs)
+
+    def _request(self, api: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+        try:
+            call = normalize_call(SPECS[api], args, kwargs)
+            call.index = self._resolve_index(api, call.index)
+        except CallError as exc:
+            raise TypeError(f"connections[{self.alias!r}].{exc}") from None
+        self._check_body_targets(call)
+        with self.wrap_errors():
+            response = self.perform(call)
+        result = self.unwrap_response(response)
+        if api == "exists":
+            return bool(result)
+        return result
+
+    def search(self, *args: Any, **kwargs: Any) -> Any:
+        """Search this connection's indices (``query=``, ``aggs=``... or ``body=``)."""
+        return self._request("search", args, kwargs)
+
+    def count(self, *args: Any, **kwargs: Any) -> Any:
+        """Count the documents matching ``query`` in this connection's indices."""
+        return self._request("count", args, kwargs)
+
+    def msearch(self, *args: Any, **kwargs: Any) -> Any:
+        """Several searches in one request (``searches=`` or ``body=``: header/body lines)."""
+        return self._request("msearch", args, kwargs)
+
+    def delete_by_query(self, *args: Any, **kwargs: Any) -> Any:
+        """Delete the documents matching ``query`` in this connection's indices."""
+        return self._request("delete_by_query", args, kwargs)
+
+    def update_by_query(self, *args: Any, **kwargs: Any) -> Any:
+        """Update the documents matching ``query`` in this connection's indices."""
+        return self._request("update_by_query", args, kwargs)
+
+    def index(self, *args: Any, **kwargs: Any) -> Any:
+        """Index ``document`` (create or replace) under ``id`` in this connection's index."""
+        return self._request("index", args, kwargs)
+
+    def create(self, *args: Any, **kwargs: Any) -> Any:
+        """Create ``document`` under ``id``; a ConflictError if it already exists."""
+        return self._request("create", args, kwargs)
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        """The document ``id``; NotFoundError if it does not exist."""
+        return self._request("get", args, kwargs)
+
+    def mget(self, *args: Any, **kwargs: Any) -> Any:
+        """Several documents at once (``ids=`` or ``docs=``)."""
+        return self._request("mget", args, kwargs)
+
+    def exists(self, *args: Any, **kwargs: Any) -> bool:
+        """Whether the document ``id`` exists."""
+        return bool(self._request("exists", args, kwargs))
+
+    def update(self, *args: Any, **kwargs: Any) -> Any:
+        """Partially update the document ``id`` (``doc=``, ``upsert=``...)."""
+        return self._request("update", args, kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        """Delete the document ``id``; NotFoundError if it does not exist."""
+        return self._request("delete", args, kwargs)
+
+    def bulk(self, *args: Any, **kwargs: Any) -> Any:
+        """Send action/document lines (``operations=`` or ``body=``) to this connection's index."""
+        return self._request("bulk", args, kwargs)
+
+    def ping(self) -> bool:
+        """Whether the cluster answers."""
+        try:
+            with self.wrap_errors():
+                return bool(self.client.ping())
+        except TransportError:
+            return False
+
+    def info(self) -> Any:
+        """The cluster's root document (name, version, distribution)."""
+        with self.wrap_errors():
+            return self.unwrap_response(self.client.info())
+
+    # -- server checks (network; only when asked) -----------------------------
+
+    def check_server(self) -> list[Problem]:
+        """Problems found by asking the cluster: unreachable, unsupported version."""
+        try:
+            info = self.info()
+        except TransportError as exc:
+            return [
+                Problem(
+                    "djangoes.E101",
+                    f"Connection {self.alias!r} cannot reach {self.server['HOSTS']!r}: {exc}",
+                    hint="Check HOSTS and PARAMS in ES_SERVERS, and that the cluster is up.",
+                )
+            ]
+        return self.features.check_server_info(info)
+
+    # -- the request log ------------------------------------------------------
+
+    @property
+    def queries(self) -> list[QueryEntry]:
+        """Requests made by this connection (kept while ``settings.DEBUG`` is on)."""
+        return list(self.query_log.entries)
+
+    def reset_queries(self) -> None:
+        self.query_log.reset()
+
+    @property
+    def force_debug(self) -> bool:
+        """Keep :attr:`queries` even when ``settings.DEBUG`` is off."""
+        return self.query_log.force_debug
+
+    @force_debug.setter
+    def force_debug(self, value: bool) -> None:
+        self.query_log.force_debug = value
+
+    def describe_params(self) -> dict[str, Any]:
+        """PARAMS with secrets masked, for messages."""
+        return mask_params(self.server["PARAMS"])
+
+
+def import_backend_class(path: str) -> type[Base]:
+    """The backend class named by ENGINE; ConfigurationError saying why if it cannot be."""
+    module_path, _, class_name = path.rpartition(".")
+    if not module_path:
+        raise ValueError(f"{path!r} is not a dotted path to a backend class")
+    try:
+        module = importlib.import_module(module_path)
+    except ImportError as exc:
+        try:
+            importlib.import_module(path)
+        except ImportError:
+            raise ValueError(f"{path!r} cannot be imported ({exc})") from None
+        raise ValueError(
+            f"{path!r} is a module; ENGINE is the dotted path of a backend class, e.g. "
+            "'djangoes.backends.elasticsearch.SimpleHttpBackend'"
+        ) from None
+    try:
+        backend = getattr(module, class_name)
+    except AttributeError:
+        try:
+            importlib.import_module(path)
+        except ImportError:
+            public = sorted(
+                name for name, obj in vars(module).items()
+                if isinstance(obj, type) and issubclass(obj, Base) and obj.__module__ == module_path
+            )
+            hint = f" (it has {', '.join(public)})" if public else ""
+            raise ValueError(f"{module_path!r} has no class {class_name!r}{hint}") from None
+        raise ValueError(
+            f"{path!r} is a module; ENGINE is the dotted path of a backend class, e.g. "
+            "'djangoes.backends.elasticsearch.SimpleHttpBackend'"
+        ) from None
+    if not (isinstance(backend, type) and issubclass(backend, Base)):
+        raise ValueError(f"{path!r} is not a subclass of djangoes.backends.abstracts.Base")
+    return backend

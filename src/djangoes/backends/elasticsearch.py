@@ -1,0 +1,245 @@
+"""Backends on the official Elasticsearch client (elasticsearch-py 8 and 9).
+
+``SimpleHttpBackend`` (urllib3, the default ENGINE) and
+``SimpleRequestsHttpBackend`` (requests) differ only by their ``node_class``.
+Client classes are class attributes given as dotted paths, imported when the
+client is first built, so importing this module never imports the client.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from djangoes.backends.abstracts import Base, resolve_class
+from djangoes.backends.features import BaseFeatures
+from djangoes.conf import Problem, did_you_mean
+from djangoes.exceptions import (
+    ConnectionError,
+    ConnectionTimeout,
+    DjangoesError,
+    TransportError,
+    describe_error_body,
+    error_class_for_status,
+)
+
+__all__ = [
+    "BaseElasticsearchBackend",
+    "ElasticsearchFeatures",
+    "SimpleHttpBackend",
+    "SimpleMemcachedBackend",
+    "SimpleRequestsHttpBackend",
+    "SimpleThriftBackend",
+]
+
+#: djangoes 0.3 / elasticsearch-py 7 PARAMS that changed name in elasticsearch-py 8.
+PARAM_RENAMES = {"timeout": "request_timeout", "http_auth": "basic_auth"}
+
+#: PARAMS that no longer exist, with what to use instead.
+REMOVED_PARAMS = {
+    "dead_timeout": "use 'dead_node_backoff_factor' (seconds, grows with each failure) and "
+    "'max_dead_node_backoff' (the cap, default 30 s)",
+    "timeout_cutoff": "the backoff is capped by 'max_dead_node_backoff' instead",
+    "use_ssl": "give an https:// URL in HOSTS instead",
+    "connection_class": "set the backend's node_class (a subclass of SimpleHttpBackend) or "
+    "PARAMS['node_class']",
+    "sniff_on_connection_fail": "use 'sniff_on_node_failure'",
+    "sniffer_timeout": "use 'min_delay_between_sniffing'",
+}
+
+
+class ElasticsearchFeatures(BaseFeatures):
+    distributions = frozenset({"elasticsearch"})
+    minimum_server_version = (8, 0)
+    maximum_server_version = (10,)
+    point_in_time_api = "elasticsearch"
+
+
+class BaseElasticsearchBackend(Base):
+    """Connection wrapper on the official Elasticsearch client.
+
+    Two class attributes choose how requests are sent:
+
+    * ``transport_class``: the ``elastic_transport.Transport`` subclass (by
+      default one that records each request in :attr:`queries`);
+    * ``node_class``: the ``elastic_transport`` node class, which picks the
+      HTTP library. Subclasses set it.
+    """
+
+    display_name = "Elasticsearch"
+    features_class = ElasticsearchFeatures
+    client_distribution = "elasticsearch"
+    client_version_range = ((8, 0), (10,))
+    install_hint = "'elasticsearch>=8,<10'"
+
+    client_class: ClassVar[Any] = "elasticsearch.Elasticsearch"
+    transport_class: ClassVar[Any] = "djangoes.backends._es_transport.LoggingTransport"
+    node_class: ClassVar[Any] = None
+
+    @classmethod
+    def check_params(cls, alias: str, params: Mapping[str, Any]) -> list[Problem]:
+        problems: list[Problem] = []
+        where = f"ES_SERVERS[{alias!r}]['PARAMS']"
+        for key, advice in REMOVED_PARAMS.items():
+            if key in params:
+                problems.append(
+                    Problem(
+                        "djangoes.E012",
+                        f"{where} has {key!r}, which elasticsearch-py 8+ no longer accepts.",
+                        hint=f"To fix it, {advice}.",
+                    )
+                )
+        try:
+            client_class = resolve_class(cls.client_class)
+        except ImportError:
+            return problems  # reported by check_client_library()
+        accepted = set(inspect.signature(client_class.__init__).parameters) - {"self", "hosts"}
+        accepted.discard("_transport")
+        for key in params:
+            name = PARAM_RENAMES.get(key, key)
+            if key in REMOVED_PARAMS or name in accepted:
+                continue
+            problems.append(
+                Problem(
+                    "djangoes.E012",
+                    f"{where} has {key!r}, which the Elasticsearch client does not accept."
+                    f"{did_you_mean(key, accepted)}",
+                    hint="PARAMS are keyword arguments of elasticsearch.Elasticsearch(); see "
+                    "the backends documentation for the supported ones.",
+                )
+            )
+        return problems
+
+    def client_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for the client, from PARAMS and the class attributes."""
+        kwargs: dict[str, Any] = {}
+        for key, value in self.server["PARAMS"].items():
+            name = PARAM_RENAMES.get(key, key)
+            if name == "basic_auth" and isinstance(value, list):
+                value = tuple(value)
+            kwargs[name] = value
+        kwargs.setdefault("transport_class", resolve_class(self.transport_class))
+        if self.node_class is not None:
+            kwargs.setdefault("node_class", resolve_class(self.node_class))
+        return kwargs
+
+    def configure_client(self) -> None:
+        """Instantiate the Elasticsearch client from HOSTS and PARAMS."""
+        self.ensure_client_library()
+        client_class = resolve_class(self.client_class)
+        kwargs = self.client_kwargs()
+        hosts = None if "cloud_id" in kwargs else list(self.server["HOSTS"])
+        try:
+            client = client_class(hosts, **kwargs)
+        except (TypeError, ValueError) as exc:
+            from djangoes.exceptions import ConfigurationError
+
+            raise ConfigurationError(
+                f"ES_SERVERS[{self.alias!r}]: the Elasticsearch client rejected HOSTS/PARAMS "
+                f"{self.describe_params()!r}: {exc}"
+            ) from exc
+        client.transport.query_log = self.query_log
+        self.client = client
+
+    def unwrap_response(self, response: Any) -> Any:
+        body = getattr(response, "body", response)
+        return body
+
+    def translate_error(self, exc: Exception) -> DjangoesError | None:
+        from elastic_transport import ConnectionError as TransportConnectionError
+        from elastic_transport import ConnectionTimeout as TransportConnectionTimeout
+        from elastic_transport import TransportError as ElasticTransportError
+        from elasticsearch import ApiError
+
+        if isinstance(exc, ApiError):
+            status = exc.meta.status if exc.meta is not None else None
+            message = describe_error_body(exc.body) or exc.message
+            return self._error(error_class_for_status(status), message, status, exc.body)
+        if isinstance(exc, TransportConnectionTimeout):
+            return self._error(ConnectionTimeout, str(exc), None, None)
+        if isinstance(exc, TransportConnectionError):
+            return self._error(ConnectionError, str(exc), None, None)
+        if isinstance(exc, ElasticTransportError):
+            return self._error(TransportError, str(exc), None, None)
+        return None
+
+
+class SimpleHttpBackend(BaseElasticsearchBackend):
+    """Elasticsearch over urllib3 (the default ENGINE)."""
+
+    node_class = "elastic_transport.Urllib3HttpNode"
+
+
+class SimpleRequestsHttpBackend(BaseElasticsearchBackend):
+    """Elasticsearch over requests ("HTTP for humans")."""
+
+    node_class = "elastic_transport.RequestsHttpNode"
+    install_hint = "'elasticsearch>=8,<10' requests"
+
+    @classmethod
+    def check_client_library(cls) -> list[Problem]:
+        problems = super().check_client_library()
+        try:
+            import requests  # noqa: F401
+        except ImportError:
+            problems.append(
+                Problem(
+                    "djangoes.E011",
+                    f"{cls.__module__}.{cls.__qualname__} needs the requests library, which is "
+                    "not installed.",
+                    hint="Run: pip install 'djangoes[requests]'",
+                )
+            )
+        return problems
+
+
+class _RemovedBackend(BaseElasticsearchBackend):
+    """A transport the engines dropped; configuring it is an error saying so."""
+
+    removed_reason: ClassVar[str] = ""
+
+    @classmethod
+    def check_client_library(cls) -> list[Problem]:
+        return [
+            Problem(
+                "djangoes.E005",
+                f"{cls.__module__}.{cls.__qualname__} is no longer available: "
+                f"{cls.removed_reason}",
+                hint="Use ENGINE 'djangoes.backends.elasticsearch.SimpleHttpBackend' (HTTP with "
+                "urllib3), or 'djangoes.backends.opensearch.SimpleHttpBackend' for OpenSearch.",
+            )
+        ]
+
+
+class SimpleThriftBackend(_RemovedBackend):
+    """Removed: Elasticsearch dropped the Thrift transport plugin in 2.x (2015)."""
+
+    removed_reason = (
+        "the Thrift transport was removed from Elasticsearch (2.0) and never existed in "
+        "OpenSearch, and elasticsearch-py dropped ThriftConnection."
+    )
+
+
+class SimpleMemcachedBackend(_RemovedBackend):
+    """Removed: Elasticsearch dropped the memcached transport plugin in 2.x (2015)."""
+
+    removed_reason = (
+        "the memcached transport was removed from Elasticsearch (2.0) and never existed in "
+        "OpenSearch, and elasticsearch-py dropped MemcachedConnection."
+    )
+
+
+def __getattr__(name: str) -> Any:
+    # The 0.3 guide's settings example spells the default ENGINE "SimpleHttpClient".
+    if name == "SimpleHttpClient":
+        import warnings
+
+        warnings.warn(
+            "djangoes.backends.elasticsearch.SimpleHttpClient is a misspelling from the 0.3 "
+            "guide: use SimpleHttpBackend.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return SimpleHttpBackend
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

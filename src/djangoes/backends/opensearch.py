@@ -1,0 +1,189 @@
+"""Backends on opensearch-py, for OpenSearch 2.x and 3.x (``pip install 'djangoes[opensearch]'``).
+
+The same pair as for Elasticsearch: ``SimpleHttpBackend`` (urllib3) and
+``SimpleRequestsHttpBackend`` (requests), which differ by ``connection_class``.
+PARAMS use the same names whatever the engine (``basic_auth``, ``api_key``,
+``request_timeout``/``timeout``...); they are translated here.
+"""
+
+from __future__ import annotations
+
+import base64
+import inspect
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from djangoes.backends.abstracts import Base, resolve_class
+from djangoes.backends.features import BaseFeatures
+from djangoes.conf import Problem, did_you_mean
+from djangoes.exceptions import (
+    ConfigurationError,
+    ConnectionError,
+    ConnectionTimeout,
+    DjangoesError,
+    TransportError,
+    describe_error_body,
+    error_class_for_status,
+)
+
+__all__ = [
+    "BaseOpenSearchBackend",
+    "OpenSearchFeatures",
+    "SimpleHttpBackend",
+    "SimpleRequestsHttpBackend",
+]
+
+#: Names shared with the Elasticsearch backends -> opensearch-py names.
+PARAM_RENAMES = {"basic_auth": "http_auth", "request_timeout": "timeout"}
+
+#: Keywords opensearch-py's transport and connection pool take (besides the connection's).
+_TRANSPORT_PARAMS = frozenset(
+    {
+        "sniff_on_start", "sniffer_timeout", "sniff_timeout", "sniff_on_connection_fail",
+        "serializer", "serializers", "default_mimetype", "max_retries", "pool_maxsize",
+        "retry_on_status", "retry_on_timeout", "send_get_body_as", "metrics",
+        "connection_pool_class", "host_info_callback", "dead_timeout", "timeout_cutoff",
+        "selector_class", "randomize_hosts", "api_key",
+    }
+)  # fmt: skip
+
+_ELASTIC_ONLY = {
+    "cloud_id": "Elastic Cloud ids only work with Elasticsearch; give the cluster URL in HOSTS",
+    "bearer_auth": "give the token as PARAMS['headers'] = {'Authorization': 'Bearer ...'}",
+    "node_class": "opensearch-py uses connection classes: subclass the backend and set "
+    "connection_class",
+}
+
+
+class OpenSearchFeatures(BaseFeatures):
+    distributions = frozenset({"opensearch"})
+    minimum_server_version = (2, 0)
+    maximum_server_version = (4,)
+    point_in_time_api = "opensearch"
+
+
+class BaseOpenSearchBackend(Base):
+    """Connection wrapper on opensearch-py.
+
+    * ``transport_class``: the ``opensearchpy.Transport`` subclass (by default
+      one that records each request in :attr:`queries`);
+    * ``connection_class``: the opensearch-py connection class, which picks the
+      HTTP library. Subclasses set it.
+    """
+
+    display_name = "OpenSearch"
+    features_class = OpenSearchFeatures
+    client_distribution = "opensearch-py"
+    client_version_range = ((2, 4), (4,))
+    install_hint = "'djangoes[opensearch]'"
+
+    client_class: ClassVar[Any] = "opensearchpy.OpenSearch"
+    transport_class: ClassVar[Any] = "djangoes.backends._os_transport.LoggingTransport"
+    connection_class: ClassVar[Any] = None
+
+    @classmethod
+    def check_params(cls, alias: str, params: Mapping[str, Any]) -> list[Problem]:
+        problems: list[Problem] = []
+        where = f"ES_SERVERS[{alias!r}]['PARAMS']"
+        for key, advice in _ELASTIC_ONLY.items():
+            if key in params:
+                problems.append(
+                    Problem(
+                        "djangoes.E012",
+                        f"{where} has {key!r}, which OpenSearch does not support.",
+                        hint=f"To fix it, {advice}.",
+                    )
+                )
+        if "basic_auth" in params and "http_auth" in params:
+            problems.append(
+                Problem(
+                    "djangoes.E012",
+                    f"{where} has both 'basic_auth' and 'http_auth'.",
+                    hint="They are the same thing: keep 'basic_auth'.",
+                )
+            )
+        try:
+            connection_class = resolve_class(cls.connection_class or "opensearchpy.Connection")
+        except ImportError:
+            return problems
+        accepted = set(_TRANSPORT_PARAMS)
+        for klass in inspect.getmro(connection_class):
+            init = klass.__dict__.get("__init__")
+            if init is not None:
+                accepted |= set(inspect.signature(init).parameters) - {"self", "kwargs"}
+        accepted -= {"host", "port", "use_ssl", "url_prefix"}
+        for key in params:
+            name = PARAM_RENAMES.get(key, key)
+            if key in _ELASTIC_ONLY or name in accepted:
+                continue
+            problems.append(
+                Problem(
+                    "djangoes.E012",
+                    f"{where} has {key!r}, which the OpenSearch client does not accept."
+                    f"{did_you_mean(key, accepted)}",
+                    hint="See the backends documentation for the supported PARAMS.",
+                )
+            )
+        return problems
+
+    def client_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``OpenSearch()``, from PARAMS and the class attributes."""
+        kwargs: dict[str, Any] = {}
+        for key, value in self.server["PARAMS"].items():
+            name = PARAM_RENAMES.get(key, key)
+            if name == "http_auth" and isinstance(value, list):
+                value = tuple(value)
+            kwargs[name] = value
+        api_key = kwargs.pop("api_key", None)
+        if api_key is not None:
+            if isinstance(api_key, (tuple, list)):
+                api_key = base64.b64encode(":".join(api_key).encode()).decode()
+            headers = dict(kwargs.get("headers") or {})
+            headers["authorization"] = f"ApiKey {api_key}"
+            kwargs["headers"] = headers
+        kwargs.setdefault("transport_class", resolve_class(self.transport_class))
+        if self.connection_class is not None:
+            kwargs.setdefault("connection_class", resolve_class(self.connection_class))
+        return kwargs
+
+    def configure_client(self) -> None:
+        """Instantiate the OpenSearch client from HOSTS and PARAMS."""
+        self.ensure_client_library()
+        client_class = resolve_class(self.client_class)
+        try:
+            client = client_class(list(self.server["HOSTS"]), **self.client_kwargs())
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(
+                f"ES_SERVERS[{self.alias!r}]: the OpenSearch client rejected HOSTS/PARAMS "
+                f"{self.describe_params()!r}: {exc}"
+            ) from exc
+        client.transport.query_log = self.query_log
+        self.client = client
+
+    def translate_error(self, exc: Exception) -> DjangoesError | None:
+        from opensearchpy import exceptions as os_exc
+
+        if isinstance(exc, os_exc.ConnectionTimeout):
+            return self._error(ConnectionTimeout, str(exc.error or exc), None, None)
+        if isinstance(exc, os_exc.ConnectionError):
+            return self._error(ConnectionError, str(exc.error or exc), None, None)
+        if isinstance(exc, os_exc.TransportError):
+            status = exc.status_code if isinstance(exc.status_code, int) else None
+            info = exc.info
+            message = describe_error_body(info) or str(exc.error)
+            return self._error(error_class_for_status(status), message, status, info)
+        if isinstance(exc, os_exc.SerializationError):
+            return self._error(TransportError, f"serialization failed: {exc}", None, None)
+        return None
+
+
+class SimpleHttpBackend(BaseOpenSearchBackend):
+    """OpenSearch over urllib3."""
+
+    connection_class = "opensearchpy.Urllib3HttpConnection"
+
+
+class SimpleRequestsHttpBackend(BaseOpenSearchBackend):
+    """OpenSearch over requests."""
+
+    connection_class = "opensearchpy.RequestsHttpConnection"

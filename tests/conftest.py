@@ -1,0 +1,79 @@
+"""Shared fixtures: a running engine, per-test isolation, the backends under contract.
+
+One osmem-server runs for the whole session; every test that needs an engine
+gets its own copy-on-write clone of it (a separate port, milliseconds to make),
+so tests never see each other's indices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from osmem_server import OsmemServer
+
+#: Every backend the shared contract suite runs against (id -> ENGINE).
+ENGINES = {
+    "es-urllib3": "djangoes.test.backends.SimpleHttpBackend",
+    "es-requests": "djangoes.test.backends.SimpleRequestsHttpBackend",
+    "os-urllib3": "djangoes.backends.opensearch.SimpleHttpBackend",
+    "os-requests": "djangoes.backends.opensearch.SimpleRequestsHttpBackend",
+}
+
+
+@pytest.fixture(scope="session")
+def osmem() -> Iterator[OsmemServer]:
+    """The session's engine; tests never write to it directly (see ``engine_url``)."""
+    server = OsmemServer.start(japanese=False)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def engine_url(osmem: OsmemServer) -> Iterator[str]:
+    """URL of a fresh, empty engine for this test only (a clone of the session engine)."""
+    clone = osmem.clone()
+    try:
+        yield clone.url
+    finally:
+        clone.close()
+
+
+@pytest.fixture(params=list(ENGINES))
+def engine(request: pytest.FixtureRequest) -> str:
+    """The ENGINE dotted path of each backend under contract, in turn."""
+    return ENGINES[request.param]
+
+
+@pytest.fixture
+def es_config(settings: Any, engine_url: str, engine: str) -> dict[str, Any]:
+    """ES_SERVERS / ES_INDICES for a test: the backend under contract on a fresh engine.
+
+    Two connections: 'default' with one index ('blog', aliased 'blog_public'),
+    'multi' with 'blog' and 'shop' (for single-index errors and multi-index search).
+    """
+    settings.ES_SERVERS = {
+        "default": {"HOSTS": [engine_url], "ENGINE": engine, "INDICES": ["blog"]},
+        "multi": {"HOSTS": [engine_url], "ENGINE": engine, "INDICES": ["blog", "shop"]},
+    }
+    settings.ES_INDICES = {
+        "blog": {
+            "NAME": "blog_v1",
+            "ALIASES": ["blog_public"],
+            "SETTINGS": {
+                "settings": {"number_of_shards": 1},
+                "mappings": {
+                    "properties": {
+                        "title": {"type": "text"},
+                        "tag": {"type": "keyword"},
+                        "views": {"type": "integer"},
+                    }
+                },
+            },
+        },
+        "shop": {"SETTINGS": {"mappings": {"properties": {"name": {"type": "text"}}}}},
+    }
+    return {"url": engine_url, "engine": engine}

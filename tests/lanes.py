@@ -1,0 +1,62 @@
+"""Run one lane of the test suite: ``python -m tests.lanes NAME -- COMMAND...``.
+
+* ``postgres``: the tests marked ``postgres`` against PostgreSQL
+  (127.0.0.1:5432, database ``test``); when no server answers the lane is
+  skipped and says why, so ``make test`` still passes on a machine without it.
+* ``compat``: the suite on the oldest supported stack (Django 4.2,
+  elasticsearch-py 8, opensearch-py 2); prints the versions it runs.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from importlib import metadata
+
+
+def postgres_unavailable() -> str | None:
+    """Why PostgreSQL cannot be used, or None when it can."""
+    try:
+        import psycopg
+    except ImportError as exc:
+        return f"psycopg is not installed ({exc})"
+    try:
+        with psycopg.connect(
+            host=os.environ.get("DJANGOES_PG_HOST", "127.0.0.1"),
+            port=int(os.environ.get("DJANGOES_PG_PORT", "5432")),
+            user=os.environ.get("DJANGOES_PG_USER", "postgres"),
+            dbname=os.environ.get("DJANGOES_PG_NAME", "test"),
+            connect_timeout=3,
+        ):
+            return None
+    except psycopg.OperationalError as exc:
+        return f"no PostgreSQL server answers on 127.0.0.1:5432 ({str(exc).strip()})"
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 3 or argv[1] != "--":
+        print(__doc__)
+        return 2
+    lane, command = argv[0], argv[2:]
+    env = dict(os.environ)
+    if lane == "postgres":
+        reason = postgres_unavailable()
+        if reason:
+            print(f"PostgreSQL lane SKIPPED: {reason}.")
+            return 0
+        env["DJANGOES_TEST_DB"] = "postgres"
+    elif lane == "compat":
+        versions = ", ".join(
+            f"{name} {metadata.version(name)}"
+            for name in ("Django", "elasticsearch", "opensearch-py")
+        )
+        print(f"Compatibility lane: {versions}")
+    else:
+        print(f"unknown lane {lane!r}")
+        return 2
+    return subprocess.call(command, env=env)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
