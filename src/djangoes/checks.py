@@ -23,14 +23,18 @@ def to_message(problem: Problem, obj: Any = None) -> checks.CheckMessage:
     return cls(problem.msg, hint=problem.hint, obj=obj, id=problem.id)
 
 
-def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[checks.CheckMessage]:
+def check_settings(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
     """ES_SERVERS / ES_INDICES problems, engines and client libraries (no network)."""
     from djangoes import connections
 
     return [to_message(p) for p in connections.check_problems()]
 
 
-def check_servers(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[checks.CheckMessage]:
+def check_servers(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
     """Each cluster answers and runs a supported version (network; ``--deploy`` only)."""
     from djangoes import connections
 

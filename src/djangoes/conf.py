@@ -205,7 +205,7 @@ def normalize_host(value: object) -> Host:
         return Host(_build_url("http", match["host"], port, ""))
     try:
         parts = urlsplit(text)
-        port = parts.port
+        given_port = parts.port
     except ValueError as exc:
         raise ValueError(f"is not a valid URL ({exc})") from None
     if parts.scheme not in {"http", "https"}:
@@ -214,8 +214,7 @@ def normalize_host(value: object) -> Host:
         raise ValueError("has no host name")
     if parts.query or parts.fragment:
         raise ValueError("must not have a query string or fragment")
-    if port is None:
-        port = 443 if parts.scheme == "https" else 80
+    port = given_port if given_port is not None else (443 if parts.scheme == "https" else 80)
     hostname = parts.hostname
     if ":" in hostname:  # IPv6 literal
         hostname = f"[{hostname}]"
@@ -344,7 +343,7 @@ def _name_list(
                         "djangoes.E009",
                         f"{where}[{i}] = {item!r} is not a valid index or alias name: it {error}.",
                         hint="Index and alias names are lower case and may not contain "
-                        "spaces or any of \\ / * ? \" < > | , # :",
+                        'spaces or any of \\ / * ? " < > | , # :',
                     )
                 )
                 continue
@@ -360,7 +359,7 @@ def _valid_name(where: str, value: object, problems: list[Problem]) -> str | Non
                 "djangoes.E009",
                 f"{where} = {value!r} is not a valid index name: it {error}.",
                 hint="Index names are lower case and may not start with '-', '_' or '+', "
-                "nor contain spaces or any of \\ / * ? \" < > | , # :",
+                'nor contain spaces or any of \\ / * ? " < > | , # :',
             )
         )
         return None
@@ -383,9 +382,7 @@ def creation_body(settings: Mapping[str, Any]) -> dict[str, Any]:
 
 def _parse_index(key: object, value: object, problems: list[Problem]) -> IndexSettings | None:
     if not isinstance(key, str):
-        problems.append(
-            Problem("djangoes.E003", f"ES_INDICES keys must be strings, not {key!r}.")
-        )
+        problems.append(Problem("djangoes.E003", f"ES_INDICES keys must be strings, not {key!r}."))
         return None
     where = f"ES_INDICES[{key!r}]"
     if value is None:
@@ -504,8 +501,7 @@ def _parse_servers(
         problems.append(
             Problem(
                 "djangoes.E001",
-                f"ES_SERVERS must be a dict of connection aliases to dicts, not "
-                f"{_type_name(raw)}.",
+                f"ES_SERVERS must be a dict of connection aliases to dicts, not {_type_name(raw)}.",
                 hint="Example: ES_SERVERS = {'default': {'HOSTS': ['localhost:9200']}}.",
             )
         )
@@ -582,10 +578,24 @@ def _parse_server(
             )
             ok = False
 
-    hosts = _parse_hosts(where, value.get("HOSTS"), params, problems)
-    ok &= hosts is not None
+    if "cloud_id" in params:
+        if value.get("HOSTS"):
+            problems.append(
+                Problem(
+                    "djangoes.E012",
+                    f"{where} gives both HOSTS and PARAMS['cloud_id'].",
+                    hint="An Elastic Cloud id already says where the cluster is: remove HOSTS.",
+                )
+            )
+            ok = False
+        hosts: list[str] | None = []
+    else:
+        hosts = _parse_hosts(where, value.get("HOSTS"), params, problems)
+        ok &= hosts is not None
 
-    index_keys = _parse_server_indices(f"{where}['INDICES']", value.get("INDICES"), indices, problems)
+    index_keys = _parse_server_indices(
+        f"{where}['INDICES']", value.get("INDICES"), indices, problems
+    )
     ok &= index_keys is not None
 
     test = value.get("TEST") or {}

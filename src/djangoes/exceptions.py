@@ -125,7 +125,7 @@ class TransportError(DjangoesError):
         return f"{self.status} {self.message}"
 
 
-class ConnectionError(TransportError, builtins.ConnectionError):  # noqa: A001
+class ConnectionError(TransportError, builtins.ConnectionError):
     """No answer from the engine: refused, reset, DNS, TLS handshake..."""
 
 

@@ -194,7 +194,7 @@ class ConnectionHandler:
         for index in self.settings.indices.values():
             live.add(index["NAME"])
             replacement[index["NAME"]] = index["TEST"]["NAME"] + mode.suffix
-            for alias, test_alias in zip(index["ALIASES"], index["TEST"]["ALIASES"]):
+            for alias, test_alias in zip(index["ALIASES"], index["TEST"]["ALIASES"], strict=False):
                 live.add(alias)
                 replacement[alias] = test_alias + mode.suffix
         return live, replacement
@@ -292,10 +292,11 @@ class ConnectionHandler:
         parsed.raise_first_error()
         holders = [a for a, s in parsed.servers.items() if key in s["INDICES"]]
         if not holders:
+            used = sorted({k for s in parsed.servers.values() for k in s["INDICES"]})
             raise IndexDoesNotExist(
                 key,
                 f"No connection in ES_SERVERS has the index {key!r} in its INDICES "
-                f"(indices in use: {sorted({k for s in parsed.servers.values() for k in s['INDICES']})}).",
+                f"(indices in use: {used}).",
             )
         return DEFAULT_ES_ALIAS if DEFAULT_ES_ALIAS in holders else holders[0]
 
@@ -343,4 +344,3 @@ class ConnectionProxy:
 
     def __dir__(self) -> list[str]:
         return dir(self._conn())
-

@@ -15,12 +15,12 @@ from opensearchpy import Transport
 from djangoes.backends.querylog import QueryLog
 
 
-class LoggingTransport(Transport):  # type: ignore[misc]
+class LoggingTransport(Transport):
     """Sends like ``Transport`` and records each request in ``query_log``."""
 
     query_log: QueryLog | None = None
 
-    def perform_request(
+    def perform_request(  # type: ignore[override]
         self, method: str, url: str, params: Any = None, body: Any = None, **kwargs: Any
     ) -> Any:
         log = self.query_log

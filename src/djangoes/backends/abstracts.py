@@ -218,7 +218,7 @@ class Base:
 
     @cached_property
     def meta(self) -> MetaClientBase:
-        """The meta client: ``meta.indices``, ``meta.cluster``, ``meta.nodes``, ``meta.snapshot``."""
+        """The meta client: ``indices``, ``cluster``, ``nodes`` and ``snapshot`` APIs."""
         return self.meta_client_class(self)
 
     def close(self) -> None:
@@ -250,8 +250,9 @@ class Base:
                 raise
             raise translated from exc
 
-    def _error(self, cls: type[TransportError], message: str, status: int | None, info: Any
-               ) -> TransportError:
+    def _error(
+        self, cls: type[TransportError], message: str, status: int | None, info: Any
+    ) -> TransportError:
         return cls(f"[{self.alias}] {message}", status=status, info=info)
 
     # -- indices ----------------------------------------------------------------
@@ -411,7 +412,9 @@ class Base:
         lines: list[Any]
         if call.api == "bulk" and isinstance(body, (list, tuple)):
             lines = [
-                meta for line in body if isinstance(line, Mapping) and len(line) == 1
+                meta
+                for line in body
+                if isinstance(line, Mapping) and len(line) == 1
                 for action, meta in line.items()
                 if action in {"index", "create", "update", "delete"}
             ]
@@ -585,7 +588,8 @@ def import_backend_class(path: str) -> type[Base]:
             importlib.import_module(path)
         except ImportError:
             public = sorted(
-                name for name, obj in vars(module).items()
+                name
+                for name, obj in vars(module).items()
                 if isinstance(obj, type) and issubclass(obj, Base) and obj.__module__ == module_path
             )
             hint = f" (it has {', '.join(public)})" if public else ""

@@ -166,8 +166,7 @@ def normalize_call(spec: ApiSpec, args: Sequence[Any], kwargs: dict[str, Any]) -
             json_key = spec.renames.get(key, key)
             if json_key in body:
                 raise CallError(
-                    f"{spec.name}() got {json_key!r} both in body and as an argument; "
-                    "give it once."
+                    f"{spec.name}() got {json_key!r} both in body and as an argument; give it once."
                 )
             body[json_key] = value
     if spec.list_body and body is not None and isinstance(body, Mapping):
@@ -203,7 +202,7 @@ def _apply_positional(spec: ApiSpec, args: Sequence[Any], kwargs: dict[str, Any]
             f"{spec.name}() takes at most {len(spec.positional)} positional arguments "
             f"({', '.join(spec.positional)}), got {len(args)}."
         )
-    for name, value in zip(spec.positional, args):
+    for name, value in zip(spec.positional, args, strict=False):
         if name in kwargs:
             raise CallError(f"{spec.name}() got {name!r} twice.")
         kwargs[name] = value

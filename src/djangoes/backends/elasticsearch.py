@@ -204,8 +204,7 @@ class _RemovedBackend(BaseElasticsearchBackend):
         return [
             Problem(
                 "djangoes.E005",
-                f"{cls.__module__}.{cls.__qualname__} is no longer available: "
-                f"{cls.removed_reason}",
+                f"{cls.__module__}.{cls.__qualname__} is no longer available: {cls.removed_reason}",
                 hint="Use ENGINE 'djangoes.backends.elasticsearch.SimpleHttpBackend' (HTTP with "
                 "urllib3), or 'djangoes.backends.opensearch.SimpleHttpBackend' for OpenSearch.",
             )

@@ -47,7 +47,8 @@ class BaseFeatures:
     supports_scripts: ClassVar[bool] = True
     #: Synonym token filters take effect.
     supports_synonyms: ClassVar[bool] = True
-    #: Point-in-time searches: "elasticsearch" (``/_pit``), "opensearch" (``/_search/point_in_time``) or None.
+    #: Point-in-time API: "elasticsearch" (``/_pit``), "opensearch"
+    #: (``/_search/point_in_time``) or None.
     point_in_time_api: ClassVar[str | None] = None
     #: Snapshot and restore.
     supports_snapshots: ClassVar[bool] = True

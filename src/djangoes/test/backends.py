@@ -12,10 +12,10 @@ from djangoes.backends import elasticsearch
 from djangoes.backends.features import BaseFeatures
 
 
-class PlainJsonFeatures(elasticsearch.ElasticsearchFeatures):
-    distributions = BaseFeatures.distributions
+class PlainJsonFeatures(BaseFeatures):
+    """Any distribution, from OpenSearch 2 / Elasticsearch 8 on."""
+
     minimum_server_version = (2, 0)
-    maximum_server_version = None
 
 
 class SimpleHttpBackend(elasticsearch.SimpleHttpBackend):

@@ -32,8 +32,9 @@ def plain_headers(headers: Any) -> Any:
 class PlainJsonUrllib3Node(Urllib3HttpNode):
     """urllib3 node sending plain JSON media types."""
 
-    def perform_request(self, method: str, target: str, body: Any = None,
-                        headers: Any = None, **kwargs: Any) -> Any:
+    def perform_request(  # type: ignore[override]
+        self, method: str, target: str, body: Any = None, headers: Any = None, **kwargs: Any
+    ) -> Any:
         return super().perform_request(
             method, target, body=body, headers=plain_headers(headers), **kwargs
         )
@@ -42,8 +43,9 @@ class PlainJsonUrllib3Node(Urllib3HttpNode):
 class PlainJsonRequestsNode(RequestsHttpNode):
     """requests node sending plain JSON media types."""
 
-    def perform_request(self, method: str, target: str, body: Any = None,
-                        headers: Any = None, **kwargs: Any) -> Any:
+    def perform_request(  # type: ignore[override]
+        self, method: str, target: str, body: Any = None, headers: Any = None, **kwargs: Any
+    ) -> Any:
         return super().perform_request(
             method, target, body=body, headers=plain_headers(headers), **kwargs
         )
