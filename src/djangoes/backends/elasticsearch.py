@@ -68,7 +68,7 @@ class BaseElasticsearchBackend(Base):
     """
 
     display_name = "Elasticsearch"
-    features_class = ElasticsearchFeatures
+    features_class: ClassVar[type[BaseFeatures]] = ElasticsearchFeatures
     client_distribution = "elasticsearch"
     client_version_range = ((8, 0), (10,))
     install_hint = "'elasticsearch>=8,<10'"

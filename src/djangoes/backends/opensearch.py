@@ -72,7 +72,7 @@ class BaseOpenSearchBackend(Base):
     """
 
     display_name = "OpenSearch"
-    features_class = OpenSearchFeatures
+    features_class: ClassVar[type[BaseFeatures]] = OpenSearchFeatures
     client_distribution = "opensearch-py"
     client_version_range = ((2, 4), (4,))
     install_hint = "'djangoes[opensearch]'"
