@@ -273,6 +273,11 @@ def parse(raw_servers: object = None, raw_indices: object = None) -> Settings:
     return result
 
 
+def _or(value: object, default: object) -> Any:
+    """``default`` when the setting is absent or None; a wrong-typed value is kept to be reported."""
+    return default if value is None else value
+
+
 def _type_name(value: object) -> str:
     return type(value).__name__
 
@@ -400,9 +405,9 @@ def _parse_index(key: object, value: object, problems: list[Problem]) -> IndexSe
     _check_keys(where, value, INDEX_KEYS, problems)
     name = _valid_name(f"{where}['NAME']", value.get("NAME", key), problems)
     ok &= name is not None
-    aliases = _name_list(f"{where}['ALIASES']", value.get("ALIASES") or [], problems)
+    aliases = _name_list(f"{where}['ALIASES']", _or(value.get("ALIASES"), []), problems)
     ok &= aliases is not None
-    settings = value.get("SETTINGS") or {}
+    settings = _or(value.get("SETTINGS"), {})
     if not isinstance(settings, Mapping):
         problems.append(
             Problem(
@@ -413,7 +418,7 @@ def _parse_index(key: object, value: object, problems: list[Problem]) -> IndexSe
         )
         ok = False
         settings = {}
-    models = _parse_models(f"{where}['MODELS']", value.get("MODELS") or [], problems)
+    models = _parse_models(f"{where}['MODELS']", _or(value.get("MODELS"), []), problems)
     ok &= models is not None
     mapping = value.get("MAPPING")
     if mapping is not None and not isinstance(mapping, str):
@@ -425,7 +430,7 @@ def _parse_index(key: object, value: object, problems: list[Problem]) -> IndexSe
             )
         )
         ok = False
-    test = value.get("TEST") or {}
+    test = _or(value.get("TEST"), {})
     if not isinstance(test, Mapping):
         problems.append(
             Problem(
@@ -558,7 +563,7 @@ def _parse_server(
         )
         ok = False
 
-    params = value.get("PARAMS") or {}
+    params = _or(value.get("PARAMS"), {})
     if not isinstance(params, Mapping):
         problems.append(
             Problem(
@@ -598,7 +603,7 @@ def _parse_server(
     )
     ok &= index_keys is not None
 
-    test = value.get("TEST") or {}
+    test = _or(value.get("TEST"), {})
     test_indices: list[str] | None = None
     if not isinstance(test, Mapping):
         problems.append(

@@ -1,24 +1,249 @@
-"""The contract every backend keeps, run against a running engine for each of them."""
+"""The contract every backend keeps, run against a running engine for each of them.
+
+``es_config`` (tests/conftest.py) is parametrized over every ENGINE, so each
+test here runs once per backend, on its own fresh engine.
+"""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import pytest
 
 from djangoes import connection, connections
+from djangoes.backends.abstracts import Base
+from djangoes.exceptions import (
+    BadRequestError,
+    ConflictError,
+    IndexDoesNotExist,
+    NotFoundError,
+    SingleIndexOperationError,
+)
 
 
 @pytest.fixture
-def blog(es_config: dict[str, Any]) -> Any:
+def blog(es_config: dict[str, Any]) -> Base:
     conn = connections["default"]
     conn.create_indices()
     return conn
 
 
-def test_index_and_get_round_trip(blog: Any) -> None:
-    blog.index(id="1", document={"title": "Hello world", "tag": "news", "views": 3})
-    doc = blog.get("1")
-    assert doc["_source"] == {"title": "Hello world", "tag": "news", "views": 3}
-    assert doc["_index"] == "blog_v1"
-    assert connection == connections["default"]
+@pytest.fixture
+def multi(es_config: dict[str, Any]) -> Base:
+    conn = connections["multi"]
+    conn.create_indices(exist_ok=True)
+    return conn
+
+
+def titles(result: dict[str, Any]) -> list[str]:
+    return sorted(hit["_source"]["title"] for hit in result["hits"]["hits"])
+
+
+def test_names_follow_the_seed(blog: Base, multi: Base) -> None:
+    assert blog.indices == ["blog_public"]
+    assert blog.index_names == ["blog_v1"]
+    assert blog.alias_names == ["blog_public"]
+    assert multi.indices == ["blog_public", "shop"]
+    assert multi.index_names == ["blog_v1", "shop"]
+    assert multi.alias_names == ["blog_public"]
+
+
+def test_create_indices_uses_settings_and_aliases(blog: Base) -> None:
+    mapping = blog.meta.indices.get_mapping(index="blog_v1")
+    assert mapping["blog_v1"]["mappings"]["properties"]["tag"] == {"type": "keyword"}
+    aliases = blog.meta.indices.get_alias(index="blog_v1")
+    assert list(aliases["blog_v1"]["aliases"]) == ["blog_public"]
+    assert blog.meta.indices.exists(index="blog_v1") is True
+    assert blog.delete_indices() == ["blog_v1"]
+    assert blog.meta.indices.exists(index="blog_v1") is False
+
+
+def test_document_round_trip_keyword_style(blog: Base) -> None:
+    created = blog.index(id="1", document={"title": "Hello world", "tag": "a", "views": 1})
+    assert created["result"] == "created"
+    assert created["_index"] == "blog_v1"
+    assert blog.exists(id="1") is True
+    assert blog.exists(id="2") is False
+    blog.update(id="1", doc={"views": 2})
+    assert blog.get(id="1")["_source"] == {"title": "Hello world", "tag": "a", "views": 2}
+    blog.create(id="2", document={"title": "Second", "tag": "b", "views": 5})
+    docs = blog.mget(ids=["1", "2", "3"])["docs"]
+    assert [d["found"] for d in docs] == [True, True, False]
+    assert blog.delete(id="1")["result"] == "deleted"
+    assert blog.exists(id="1") is False
+
+
+def test_document_round_trip_body_style(blog: Base) -> None:
+    blog.index(id="1", body={"title": "Hello", "tag": "a"})
+    blog.update(id="1", body={"doc": {"tag": "b"}})
+    assert blog.get(id="1")["_source"] == {"title": "Hello", "tag": "b"}
+    docs = blog.mget(body={"docs": [{"_id": "1"}]})["docs"]
+    assert docs[0]["_source"]["tag"] == "b"
+
+
+def test_the_guides_positional_calls_still_run(blog: Base) -> None:
+    """The 0.3 guide: ``create(doc_id, doc)``, ``search(doc_type, body)``, ``search(body)``."""
+    blog.create("1", {"title": "Positional", "tag": "x"})
+    blog.refresh()
+    query = {"query": {"match": {"title": "positional"}}}
+    with pytest.warns(DeprecationWarning, match="doc_type is ignored"):
+        by_type = connection.search("entry", query)
+    with pytest.warns(DeprecationWarning, match="doc_type is ignored"):
+        by_keyword = connection.search(doc_type="entry", body=query)
+    plain = connection.search(query)
+    assert titles(by_type) == titles(by_keyword) == titles(plain) == ["Positional"]
+    assert blog.get("1")["_source"]["title"] == "Positional"
+    assert blog.exists("1")
+    blog.update("1", {"doc": {"tag": "y"}})
+    assert blog.delete("1")["result"] == "deleted"
+
+
+def test_search_keyword_and_body_styles_agree(blog: Base) -> None:
+    for i, (title, tag) in enumerate(
+        [("red apple", "fruit"), ("red car", "thing"), ("green apple", "fruit")]
+    ):
+        blog.index(id=str(i), document={"title": title, "tag": tag, "views": i})
+    blog.refresh()
+    keyword = blog.search(
+        query={"match": {"title": "apple"}},
+        aggs={"tags": {"terms": {"field": "tag"}}},
+        sort=[{"views": "desc"}],
+        size=1,
+        from_=0,
+        source=["title"],
+    )
+    body = blog.search(
+        body={
+            "query": {"match": {"title": "apple"}},
+            "aggs": {"tags": {"terms": {"field": "tag"}}},
+            "sort": [{"views": "desc"}],
+            "size": 1,
+            "from": 0,
+            "_source": ["title"],
+        }
+    )
+    for result in (keyword, body):
+        assert result["hits"]["total"]["value"] == 2
+        assert [h["_source"] for h in result["hits"]["hits"]] == [{"title": "green apple"}]
+        assert result["aggregations"]["tags"]["buckets"] == [{"key": "fruit", "doc_count": 2}]
+    mixed = blog.search(body={"query": {"match": {"title": "red"}}}, size=5)
+    assert titles(mixed) == ["red apple", "red car"]
+    with pytest.raises(TypeError, match="got 'size' both in body and as an argument"):
+        blog.search(body={"size": 1}, size=2)
+
+
+def test_count_msearch_and_by_query(blog: Base) -> None:
+    for i in range(5):
+        blog.index(
+            id=str(i), document={"title": f"doc {i}", "tag": "even" if i % 2 == 0 else "odd"}
+        )
+    blog.refresh()
+    assert blog.count()["count"] == 5
+    assert blog.count(query={"term": {"tag": "odd"}})["count"] == 2
+    assert blog.count(body={"query": {"term": {"tag": "even"}}})["count"] == 3
+    responses = blog.msearch(
+        searches=[{}, {"query": {"term": {"tag": "odd"}}}, {}, {"query": {"match_all": {}}}]
+    )["responses"]
+    assert [r["hits"]["total"]["value"] for r in responses] == [2, 5]
+    blog.update_by_query(query={"term": {"tag": "odd"}}, refresh=True)
+    deleted = blog.delete_by_query(query={"term": {"tag": "odd"}}, refresh=True)
+    assert deleted["deleted"] == 2
+    assert blog.count()["count"] == 3
+
+
+def test_bulk_accepts_operations_or_body(blog: Base) -> None:
+    result = blog.bulk(
+        operations=[
+            {"index": {"_id": "1"}},
+            {"title": "one"},
+            {"index": {"_id": "2"}},
+            {"title": "two"},
+        ],
+        refresh=True,
+    )
+    assert result["errors"] is False
+    assert [item["index"]["_index"] for item in result["items"]] == ["blog_v1", "blog_v1"]
+    blog.bulk(body=[{"delete": {"_id": "1"}}], refresh=True)
+    assert blog.count()["count"] == 1
+
+
+def test_multi_index_search_uses_aliases_and_names(multi: Base) -> None:
+    multi.index(index="blog", id="1", document={"title": "a blog post"}, refresh=True)
+    multi.index(index="shop", id="1", document={"name": "a shop item"}, refresh=True)
+    hits = multi.search(query={"match_all": {}})["hits"]["hits"]
+    assert sorted(h["_index"] for h in hits) == ["blog_v1", "shop"]
+    assert multi.count(index="shop")["count"] == 1
+
+
+def test_single_index_calls_on_a_multi_index_connection_explain(multi: Base) -> None:
+    with pytest.raises(SingleIndexOperationError) as info:
+        multi.get("1")
+    assert str(info.value) == (
+        "get() works on one index but connection 'multi' has 2 indices ('blog', 'shop'). "
+        "Pass index= with one of them, or use a connection with a single index."
+    )
+    with pytest.raises(SingleIndexOperationError, match="works on one index"):
+        multi.index(index=["blog", "shop"], id="1", document={})
+
+
+def test_calls_cannot_reach_another_index(blog: Base) -> None:
+    blog.meta.indices.create(index="secret")
+    with pytest.raises(IndexDoesNotExist, match="has no index 'secret'"):
+        blog.search(index="secret")
+    with pytest.raises(IndexDoesNotExist, match="names index 'secret'"):
+        blog.bulk(operations=[{"index": {"_index": "secret", "_id": "1"}}, {"title": "x"}])
+    with pytest.raises(IndexDoesNotExist, match="names index 'secret'"):
+        blog.mget(docs=[{"_index": "secret", "_id": "1"}])
+    with pytest.raises(IndexDoesNotExist, match="names index 'secret'"):
+        blog.msearch(searches=[{"index": "secret"}, {"query": {"match_all": {}}}])
+    assert (
+        blog.meta.indices.stats(index="secret")["indices"]["secret"]["primaries"]["docs"]["count"]
+        == 0
+    )
+
+
+def test_doc_type_is_ignored_with_a_deprecation_warning(blog: Base) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        blog.index(doc_type="entry", id="1", document={"title": "typed"})
+        blog.get(doc_type="entry", id="1")
+    assert [w.category for w in caught] == [DeprecationWarning, DeprecationWarning]
+    assert "mapping types were removed" in str(caught[0].message)
+
+
+def test_errors_are_djangoes_errors_with_status_and_cause(blog: Base) -> None:
+    with pytest.raises(NotFoundError) as missing:
+        blog.get(id="nope")
+    assert missing.value.status == 404
+    assert missing.value.__cause__ is not None
+    assert str(missing.value).startswith("404 [default]")
+    blog.create(id="1", document={"title": "x"})
+    with pytest.raises(ConflictError) as conflict:
+        blog.create(id="1", document={"title": "x"})
+    assert conflict.value.status == 409
+    assert conflict.value.error_type == "version_conflict_engine_exception"
+    with pytest.raises(BadRequestError) as bad:
+        blog.search(query={"no_such_query": {}})
+    assert bad.value.status == 400
+    assert isinstance(bad.value, ValueError)
+    with pytest.raises(NotFoundError) as meta_missing:
+        blog.meta.indices.get_mapping(index="nothing_here")
+    assert meta_missing.value.error_type == "index_not_found_exception"
+
+
+def test_responses_are_plain_data(blog: Base) -> None:
+    result = blog.index(id="1", document={"title": "x"})
+    assert type(result) is dict
+    assert type(blog.meta.indices.get(index="blog_v1")) is dict
+    assert type(blog.info()) is dict
+    assert blog.ping() is True
+
+
+def test_bad_arguments_name_the_connection_and_the_method(blog: Base) -> None:
+    with pytest.raises(TypeError, match=r"connections\['default'\]\.index\(\) needs 'document'"):
+        blog.index(id="1")
+    with pytest.raises(TypeError, match=r"takes at most 2 positional arguments"):
+        blog.index("1", {}, "extra")
+    with pytest.raises(TypeError, match="got both 'body' and 'document'"):
+        blog.index(id="1", body={}, document={})

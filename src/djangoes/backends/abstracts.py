@@ -18,6 +18,7 @@ index creation for tests — is shared and lives here.
 from __future__ import annotations
 
 import importlib
+import types
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -598,6 +599,11 @@ def import_backend_class(path: str) -> type[Base]:
             f"{path!r} is a module; ENGINE is the dotted path of a backend class, e.g. "
             "'djangoes.backends.elasticsearch.SimpleHttpBackend'"
         ) from None
+    if isinstance(backend, types.ModuleType):
+        raise ValueError(
+            f"{path!r} is a module; ENGINE is the dotted path of a backend class, e.g. "
+            "'djangoes.backends.elasticsearch.SimpleHttpBackend'"
+        )
     if not (isinstance(backend, type) and issubclass(backend, Base)):
         raise ValueError(f"{path!r} is not a subclass of djangoes.backends.abstracts.Base")
     return backend

@@ -157,12 +157,29 @@ class BaseElasticsearchBackend(Base):
             message = describe_error_body(exc.body) or exc.message
             return self._error(error_class_for_status(status), message, status, exc.body)
         if isinstance(exc, TransportConnectionTimeout):
-            return self._error(ConnectionTimeout, str(exc), None, None)
+            return self._error(ConnectionTimeout, _explain(exc), None, None)
         if isinstance(exc, TransportConnectionError):
-            return self._error(ConnectionError, str(exc), None, None)
+            return self._error(ConnectionError, _explain(exc), None, None)
         if isinstance(exc, ElasticTransportError):
-            return self._error(TransportError, str(exc), None, None)
+            return self._error(TransportError, _explain(exc), None, None)
         return None
+
+
+def _explain(exc: BaseException) -> str:
+    """The transport error's message and its root cause (elastic_transport nests them)."""
+    message = str(getattr(exc, "message", "") or exc)
+    inner: BaseException | None = exc
+    while inner is not None:
+        nested = getattr(inner, "errors", ()) or ()
+        following = nested[-1] if nested else (inner.__cause__ or inner.__context__)
+        if following is None:
+            break
+        inner = following
+    if inner is not None and inner is not exc:
+        detail = str(getattr(inner, "message", "") or inner)
+        if detail and detail not in message:
+            message = f"{message}: {detail}"
+    return message
 
 
 class SimpleHttpBackend(BaseElasticsearchBackend):

@@ -1,0 +1,231 @@
+"""The connection handler: aliases, proxy, threads, fork, settings changes, engines."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import warnings
+from typing import Any
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.test import override_settings
+
+from djangoes import ConnectionDoesNotExist, ConnectionHandler, connection, connections
+from djangoes.backends.abstracts import Base
+from djangoes.backends.elasticsearch import SimpleHttpBackend as EsHttp
+
+
+def test_connection_proxy_is_the_default_connection(es_config: dict[str, Any]) -> None:
+    assert connection == connections["default"]
+    assert connection.alias == "default"
+    assert connection.indices == connections["default"].indices
+    assert "ConnectionProxy 'default'" in repr(connection)
+
+
+def test_aliases_iteration_and_all(es_config: dict[str, Any]) -> None:
+    assert list(connections) == ["default", "multi"]
+    assert [c.alias for c in connections.all()] == ["default", "multi"]
+    assert "multi" in connections
+    assert "nope" not in connections
+
+
+def test_unknown_alias_names_the_configured_ones(es_config: dict[str, Any]) -> None:
+    with pytest.raises(ConnectionDoesNotExist) as info:
+        connections["backup"]
+    assert str(info.value) == (
+        "The connection 'backup' doesn't exist. Configured connections in ES_SERVERS: "
+        "'default', 'multi'."
+    )
+    assert isinstance(info.value, KeyError)
+
+
+def test_connections_are_cached_per_thread(es_config: dict[str, Any]) -> None:
+    main = connections["default"]
+    assert connections["default"] is main
+    main.create_indices()
+    main.index(id="1", document={"title": "one"}, refresh=True)
+    seen: list[Base] = []
+    answers: list[int] = []
+
+    def worker() -> None:
+        conn = connections["default"]
+        seen.append(conn)
+        assert connections["default"] is conn
+        answers.append(conn.count()["count"])
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(seen) == 3
+    assert len({id(c) for c in seen} | {id(main)}) == 4
+    assert answers == [1, 1, 1]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_drops_the_parents_connections(es_config: dict[str, Any]) -> None:
+    parent = connections["default"]
+    parent.create_indices()
+    parent.index(id="1", document={"title": "from the parent"}, refresh=True)
+    parent_client = parent.client
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report, then leave without running pytest's teardown
+        try:
+            child = connections["default"]
+            report = (
+                f"{child is not parent}|{child.client is not parent_client}|"
+                f"{child.get('1')['_source']['title']}"
+            )
+        except BaseException as exc:  # report any failure to the parent
+            report = f"error|{exc!r}"
+        os.write(write_fd, report.encode())
+        os._exit(0)
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        report = pipe.read()
+    os.waitpid(pid, 0)
+    assert report == "True|True|from the parent"
+    assert connections["default"] is parent
+
+
+def test_override_settings_takes_effect(es_config: dict[str, Any]) -> None:
+    assert connections["default"].index_names == ["blog_v1"]
+    with override_settings(ES_INDICES={"blog": {"NAME": "blog_v2"}, "shop": {}}):
+        assert connections["default"].index_names == ["blog_v2"]
+    assert connections["default"].index_names == ["blog_v1"]
+
+
+def test_a_handler_with_explicit_settings_ignores_django_settings(engine_url: str) -> None:
+    handler = ConnectionHandler(
+        {
+            "default": {
+                "HOSTS": [engine_url],
+                "ENGINE": "djangoes.backends.opensearch.SimpleHttpBackend",
+                "INDICES": ["a"],
+            }
+        },
+        {"a": {"NAME": "alpha"}},
+    )
+    assert handler["default"].index_names == ["alpha"]
+    assert handler["default"].ping()
+
+
+def test_configuration_errors_raise_on_first_use(settings: Any) -> None:
+    settings.ES_SERVERS = {"default": {"HOSTS": ["localhost"], "INDICES": ["nope"]}}
+    settings.ES_INDICES = {}
+    with pytest.raises(
+        ImproperlyConfigured,
+        match=r"ES_SERVERS\['default'\]\['INDICES'\] names "
+        r"the index 'nope', which is not in ES_INDICES",
+    ):
+        connections["default"]
+
+
+@pytest.mark.parametrize(
+    ("engine", "message"),
+    [
+        (
+            "djangoes.backends.nosuch.Backend",
+            "'djangoes.backends.nosuch.Backend' cannot be imported",
+        ),
+        (
+            "djangoes.backends.elasticsearch",
+            "is a module; ENGINE is the dotted path of a backend class",
+        ),
+        (
+            "djangoes.backends.elasticsearch.SimpleHttpBackends",
+            "has no class 'SimpleHttpBackends' (it has BaseElasticsearchBackend, SimpleHttpBackend",
+        ),
+        ("djangoes.conf.Problem", "is not a subclass of djangoes.backends.abstracts.Base"),
+    ],
+)
+def test_an_engine_that_cannot_be_used(settings: Any, engine: str, message: str) -> None:
+    settings.ES_SERVERS = {"default": {"ENGINE": engine}}
+    with pytest.raises(ImproperlyConfigured) as info:
+        connections["default"]
+    text = str(info.value)
+    assert text.startswith(f"ES_SERVERS['default']['ENGINE'] = {engine!r} cannot be used: ")
+    assert message in text
+    assert "djangoes.backends.elasticsearch.SimpleHttpBackend" in text  # the hint
+
+
+@pytest.mark.parametrize("name", ["SimpleThriftBackend", "SimpleMemcachedBackend"])
+def test_removed_transports_say_so_and_name_the_replacement(settings: Any, name: str) -> None:
+    settings.ES_SERVERS = {"default": {"ENGINE": f"djangoes.backends.elasticsearch.{name}"}}
+    with pytest.raises(ImproperlyConfigured) as info:
+        connections["default"]
+    text = str(info.value)
+    assert f"{name} is no longer available" in text
+    assert "was removed from Elasticsearch" in text
+    assert "SimpleHttpBackend" in text
+
+
+def test_the_guides_misspelled_engine_still_works_with_a_warning(settings: Any) -> None:
+    settings.ES_SERVERS = {
+        "default": {"ENGINE": "djangoes.backends.elasticsearch.SimpleHttpClient"}
+    }
+    with pytest.warns(DeprecationWarning, match="use SimpleHttpBackend"):
+        conn = connections["default"]
+    assert isinstance(conn, EsHttp)
+
+
+class _TooNew(EsHttp):
+    client_version_range = ((99,), (100,))
+
+
+class _Missing(EsHttp):
+    client_distribution = "djangoes-no-such-client"
+    install_hint = "'djangoes-no-such-client>=1'"
+
+
+def test_a_client_library_of_the_wrong_version_names_the_version_found(settings: Any) -> None:
+    from importlib import metadata
+
+    settings.ES_SERVERS = {"default": {"ENGINE": f"{__name__}._TooNew"}}
+    with pytest.raises(ImproperlyConfigured) as info:
+        connections["default"]
+    text = str(info.value)
+    assert f"needs elasticsearch>=99,<100, found {metadata.version('elasticsearch')}" in text
+    assert "Run: pip install 'elasticsearch>=8,<10'" in text
+
+
+def test_a_missing_client_library_names_the_pip_install(settings: Any) -> None:
+    settings.ES_SERVERS = {"default": {"ENGINE": f"{__name__}._Missing"}}
+    with pytest.raises(ImproperlyConfigured) as info:
+        connections["default"]
+    assert "which is not installed" in str(info.value)
+    assert "Run: pip install 'djangoes-no-such-client>=1'" in str(info.value)
+
+
+def test_importing_djangoes_reads_no_settings_and_imports_no_client() -> None:
+    code = (
+        "import sys\n"
+        "import djangoes, djangoes.backends.elasticsearch, djangoes.backends.opensearch\n"
+        "import djangoes.checks, djangoes.conf, djangoes.apps\n"
+        "from django.conf import settings\n"
+        "assert not settings.configured, 'settings were read at import'\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('elasticsearch', 'elastic_transport', 'opensearchpy', 'osmem_server', 'requests', "
+        "'urllib3'))\n"
+        "print(loaded)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_deprecated_get_server_indices_is_get_indices_with_settings(
+    es_config: dict[str, Any],
+) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = connection.get_server_indices()
+    assert result == connection.get_indices_with_settings()
+    assert "get_indices_with_settings" in str(caught[0].message)
