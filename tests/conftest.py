@@ -23,6 +23,17 @@ ENGINES = {
 
 
 @pytest.fixture(scope="session")
+def djangoes_test_names() -> None:
+    """Keep live names for the session (overrides the djangoes pytest plugin's switch).
+
+    This suite tests live-name behaviour as well; tests of test mode switch
+    themselves (``djangoes.test.utils``), and ``tests/test_testing`` runs the
+    plugin's session switch in real pytest subprocesses.
+    """
+    return None
+
+
+@pytest.fixture(scope="session")
 def osmem() -> Iterator[OsmemServer]:
     """The session's engine; tests never write to it directly (see ``engine_url``)."""
     server = OsmemServer.start(japanese=False)

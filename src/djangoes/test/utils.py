@@ -1,0 +1,336 @@
+"""Test names and test indices: what the runner, the test cases and the pytest plugin share.
+
+Under test, every connection uses the ``TEST`` names of its indices
+(``test_<name>`` unless configured) instead of the live ones, and refuses any
+request that targets a live index name with
+:class:`~djangoes.exceptions.LiveIndexAccessError`:
+
+>>> previous = setup_djangoes()
+>>> connection.index_names
+['test_blog']
+>>> teardown_djangoes(previous)
+
+Parallel runs get one set of names per worker process: a pytest-xdist worker
+adds its id (``test_blog_gw0``), a worker of ``manage.py test --parallel``
+its number (``test_blog_1``); see :func:`worker_suffix`.
+
+The test indices themselves are created with :func:`create_test_indices` (each
+with its ``SETTINGS`` and test ``ALIASES``) and removed with
+:func:`delete_test_indices`; :func:`temporary_test_indices` does both around a
+block. Both refuse to run outside test mode, so they can never touch a live
+index.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Literal
+
+from djangoes.conf import index_name_error
+from djangoes.exceptions import BadRequestError, DjangoesError, NotFoundError
+
+if TYPE_CHECKING:
+    from djangoes.backends.abstracts import Base
+    from djangoes.handler import ConnectionHandler, TestNames
+
+__all__ = [
+    "AllConnections",
+    "TestModeRequired",
+    "create_test_indices",
+    "delete_test_indices",
+    "ensure_test_names",
+    "setup_djangoes",
+    "teardown_djangoes",
+    "temporary_test_indices",
+    "worker_suffix",
+]
+
+logger = logging.getLogger("djangoes.test")
+
+#: Every configured connection (the default of the ``aliases`` arguments).
+AllConnections = Literal["__all__"]
+ALL: AllConnections = "__all__"
+
+_UNSAFE_SUFFIX_CHARS = re.compile(r"[^a-z0-9_-]+")
+
+
+class TestModeRequired(DjangoesError, RuntimeError):
+    """A test-index helper was called while the connections use live names."""
+
+    __test__ = False  # not a test class, whatever pytest's name patterns say
+
+
+def _handler(handler: ConnectionHandler | None) -> ConnectionHandler:
+    if handler is not None:
+        return handler
+    from djangoes import connections
+
+    return connections
+
+
+# -- test names ------------------------------------------------------------------
+
+
+def worker_suffix() -> str:
+    """The suffix that keeps this process's test indices apart from other workers'.
+
+    Returns ``'_gw0'`` in pytest-xdist worker ``gw0`` (``PYTEST_XDIST_WORKER``),
+    ``'_1'`` in the first worker of ``manage.py test --parallel`` (Django
+    numbers its workers in ``django.test.runner._worker_id``), both joined in
+    the unlikely case of both, and ``''`` in a single test process.
+    """
+    suffix = ""
+    xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if xdist_worker:
+        # Index names are lower case with few allowed characters; xdist ids
+        # ("gw0") already are, but the variable is free text.
+        suffix += "_" + _UNSAFE_SUFFIX_CHARS.sub("_", xdist_worker.lower())
+    django_worker = _django_worker_id()
+    if django_worker:
+        suffix += f"_{django_worker}"
+    return suffix
+
+
+def _django_worker_id() -> int:
+    """Django's number for this ``--parallel`` worker process (0 outside one)."""
+    from django.test import runner
+
+    # A private module global, but the only place Django records it; read it
+    # defensively so that a future rename degrades to "no suffix".
+    worker_id = getattr(runner, "_worker_id", 0)
+    return worker_id if isinstance(worker_id, int) else 0
+
+
+def _check_suffix(suffix: str) -> None:
+    if not isinstance(suffix, str):
+        raise TypeError(f"The test name suffix must be a string, not {type(suffix).__name__}.")
+    if not suffix:
+        return
+    error = index_name_error("test" + suffix)
+    if error:
+        raise ValueError(
+            f"The test name suffix {suffix!r} would make invalid index names: a name {error}. "
+            "Use lower-case letters, digits, '_' and '-'."
+        )
+
+
+def setup_djangoes(
+    suffix: str | None = None, *, handler: ConnectionHandler | None = None
+) -> TestNames | None:
+    """Switch every connection to its test names, in this whole process.
+
+    ``suffix`` is added to every test index and alias name; ``None`` (the
+    default) uses :func:`worker_suffix`. Connections already open are dropped
+    and come back with the test names on next use; while test names are in
+    use, a request to a live index name raises
+    :class:`~djangoes.exceptions.LiveIndexAccessError`.
+
+    Returns the previous state, to give to :func:`teardown_djangoes`. Raises
+    ``ValueError`` if ``suffix`` would make invalid index names.
+    """
+    if suffix is None:
+        suffix = worker_suffix()
+    _check_suffix(suffix)
+    return _handler(handler).use_test_names(suffix)
+
+
+def teardown_djangoes(state: TestNames | None, *, handler: ConnectionHandler | None = None) -> None:
+    """Undo :func:`setup_djangoes`: go back to ``state`` (live names when it is ``None``)."""
+    _handler(handler).use_live_names(state)
+
+
+@contextmanager
+def ensure_test_names(
+    suffix: str | None = None, *, handler: ConnectionHandler | None = None
+) -> Iterator[TestNames]:
+    """Test names for the block: switch to them unless they are already in use.
+
+    When a runner or fixture has already switched (possibly with its own
+    suffix), nothing changes and nothing is undone afterwards; otherwise this
+    is :func:`setup_djangoes` (``suffix`` as there) and
+    :func:`teardown_djangoes` around the block. Yields the test names in
+    effect.
+    """
+    conns = _handler(handler)
+    active = conns.test_names
+    if active is not None:
+        yield active
+        return
+    previous = setup_djangoes(suffix, handler=conns)
+    try:
+        current = conns.test_names
+        assert current is not None  # set just above
+        yield current
+    finally:
+        teardown_djangoes(previous, handler=conns)
+
+
+# -- test indices ----------------------------------------------------------------
+
+#: Where an index lives: the same HOSTS (or the same self-hosting ENGINE) is the same cluster.
+ClusterKey = tuple[str, ...]
+
+
+def _cluster_key(conn: Base) -> ClusterKey:
+    if not conn.uses_hosts:
+        # Backends that pick their own address (the embedded engine) share one
+        # engine per ENGINE, whatever HOSTS says.
+        return ("engine", conn.server["ENGINE"])
+    return ("hosts", *sorted(conn.server["HOSTS"]))
+
+
+def _selected(conns: ConnectionHandler, aliases: Collection[str] | AllConnections) -> list[Base]:
+    if conns.test_names is None:
+        raise TestModeRequired(
+            "The connections use live index names, so test indices cannot be created or "
+            "deleted. Switch to test names first: use djangoes.test.runner.DiscoverRunner "
+            "or the djangoes test cases, call djangoes.test.utils.setup_djangoes(), or "
+            "wrap the code in djangoes.test.utils.ensure_test_names()."
+        )
+    if aliases == ALL:
+        return conns.all()
+    if isinstance(aliases, str):
+        raise TypeError(
+            f"aliases must be a collection of connection aliases or '__all__', not the "
+            f"string {aliases!r} (did you mean [{aliases!r}]?)."
+        )
+    return [conns[alias] for alias in aliases]
+
+
+def _is_already_exists(exc: BadRequestError) -> bool:
+    return exc.error_type == "resource_already_exists_exception"
+
+
+def create_test_indices(
+    aliases: Collection[str] | AllConnections = ALL,
+    *,
+    handler: ConnectionHandler | None = None,
+) -> list[str]:
+    """Create the test indices of the connections, each with its SETTINGS and test ALIASES.
+
+    ``aliases`` selects connections (default: all). An index that several
+    connections share on the same cluster is created once. An index left over
+    by an interrupted run (same test name) is deleted and created afresh.
+    If one creation fails, the indices created so far are deleted again
+    before the error propagates.
+
+    Returns the names of the indices created, in order. Raises
+    :class:`TestModeRequired` when the connections use live names, and the
+    djangoes transport errors of the engine (e.g. ``BadRequestError`` for
+    invalid SETTINGS).
+    """
+    conns = _handler(handler)
+    seen: set[tuple[ClusterKey, str]] = set()
+    created: list[tuple[Base, str]] = []
+    try:
+        for conn in _selected(conns, aliases):
+            key = _cluster_key(conn)
+            for name, body in conn.get_indices_with_settings().items():
+                if (key, name) in seen:
+                    continue
+                seen.add((key, name))
+                _create_index(conn, name, body)
+                created.append((conn, name))
+    except BaseException:
+        # Leave the engine as it was: a half-created set would leak into the
+        # next test (or the next run).
+        for conn, name in reversed(created):
+            _delete_index(conn, name)
+        raise
+    return [name for _, name in created]
+
+
+def _create_index(conn: Base, name: str, body: dict[str, Any]) -> None:
+    try:
+        conn.meta.indices.create(index=name, body=body or None)
+    except BadRequestError as exc:
+        if not _is_already_exists(exc):
+            raise
+        # Only test names reach this point (live names are refused by the
+        # connection's guard), so an existing one is debris of an earlier run.
+        logger.warning(
+            "Connection %r: deleting test index %r left over from an earlier run.",
+            conn.alias,
+            name,
+        )
+        _delete_index(conn, name)
+        # Its test aliases may also still point to indices of that run (a
+        # rebuild's new index, say); left there, they would get two indices.
+        for alias in body.get("aliases") or {}:
+            for target in _indices_behind(conn, alias):
+                _delete_index(conn, target)
+        conn.meta.indices.create(index=name, body=body or None)
+
+
+def _delete_index(conn: Base, name: str) -> bool:
+    """Delete one index; False when it did not exist."""
+    try:
+        conn.meta.indices.delete(index=name)
+    except NotFoundError:
+        return False
+    return True
+
+
+def _indices_behind(conn: Base, alias: str) -> list[str]:
+    """The indices an alias points to (none when there is no such alias)."""
+    try:
+        found = conn.meta.indices.get_alias(name=alias)
+    except NotFoundError:
+        return []
+    return sorted(found) if isinstance(found, dict) else []
+
+
+def delete_test_indices(
+    aliases: Collection[str] | AllConnections = ALL,
+    *,
+    handler: ConnectionHandler | None = None,
+) -> list[str]:
+    """Delete the test indices of the connections, and every index behind their test aliases.
+
+    Indices the test aliases point to are deleted too, so that an index a test
+    made itself (a rebuild into a new index, then an alias swap) does not
+    survive into the next test. Missing indices are skipped. A test alias
+    pointing to a live index is refused by the connection's guard
+    (:class:`~djangoes.exceptions.LiveIndexAccessError`) rather than
+    followed.
+
+    Returns the names of the indices deleted. Raises :class:`TestModeRequired`
+    when the connections use live names.
+    """
+    conns = _handler(handler)
+    seen: set[tuple[ClusterKey, str]] = set()
+    deleted: list[str] = []
+    for conn in _selected(conns, aliases):
+        key = _cluster_key(conn)
+        targets = list(conn.index_names)
+        for alias in conn.alias_names:
+            targets.extend(_indices_behind(conn, alias))
+        for name in targets:
+            if (key, name) in seen:
+                continue
+            seen.add((key, name))
+            if _delete_index(conn, name):
+                deleted.append(name)
+    return deleted
+
+
+@contextmanager
+def temporary_test_indices(
+    aliases: Collection[str] | AllConnections = ALL,
+    *,
+    handler: ConnectionHandler | None = None,
+) -> Iterator[list[str]]:
+    """Create the test indices for the block and delete them afterwards, even on error.
+
+    Yields the names created (see :func:`create_test_indices`; same
+    ``aliases`` and errors).
+    """
+    created = create_test_indices(aliases, handler=handler)
+    try:
+        yield created
+    finally:
+        delete_test_indices(aliases, handler=handler)
