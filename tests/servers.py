@@ -66,9 +66,9 @@ def recording_server(
             if self.command != "HEAD":
                 self.wfile.write(document)
 
-        do_GET = do_POST = do_PUT = do_HEAD = _answer  # noqa: N815
+        do_GET = do_POST = do_PUT = do_HEAD = _answer
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             return  # keep the test output clean
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -254,7 +254,7 @@ def test_an_index_missing_from_es_indices() -> None:
     problem_id, msg, hint = only_error({"default": {"INDICES": ["blgo"]}}, {"blog": {}})
     assert problem_id == "djangoes.E004"
     assert "ES_SERVERS['default']['INDICES'] names the index 'blgo'" in msg
-    assert "Add 'blgo' to ES_INDICES. Did you mean 'blog'?" == hint
+    assert hint == "Add 'blgo' to ES_INDICES. Did you mean 'blog'?"
 
 
 def test_an_index_missing_from_test_indices() -> None:

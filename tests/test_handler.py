@@ -81,7 +81,7 @@ def test_a_forked_child_drops_the_parents_connections(es_config: dict[str, Any])
                 f"{child is not parent}|{child.client is not parent_client}|"
                 f"{child.get('1')['_source']['title']}"
             )
-        except BaseException as exc:  # report any failure to the parent
+        except BaseException as exc:  # noqa: BLE001 - any failure is reported to the parent
             report = f"error|{exc!r}"
         os.write(write_fd, report.encode())
         os._exit(0)

@@ -274,7 +274,7 @@ def parse(raw_servers: object = None, raw_indices: object = None) -> Settings:
 
 
 def _or(value: object, default: object) -> Any:
-    """``default`` when the setting is absent or None; a wrong-typed value is kept to be reported."""
+    """``default`` when the setting is absent or None (a wrong type is kept, to be reported)."""
     return default if value is None else value
 
 
