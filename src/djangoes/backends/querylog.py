@@ -105,8 +105,10 @@ class QueryLog:
             status = status_of(response)
             return response
         except BaseException as exc:
-            error = exc
             status = status_of_exception(exc)
+            # an HTTP error answer is described by its status; ``error`` is for
+            # requests that got no answer (refused, timed out...)
+            error = exc if status is None else None
             raise
         finally:
             self.finish(started, method, path, body, status, error)

@@ -1,0 +1,110 @@
+"""``manage.py check`` reports every settings problem with its id and hint."""
+
+from __future__ import annotations
+
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core import checks
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+from tests.servers import closed_port_url, recording_server
+
+
+def djangoes_messages(deploy: bool = False) -> list[checks.CheckMessage]:
+    return list(checks.run_checks(include_deployment_checks=deploy, tags=["djangoes"]))
+
+
+@pytest.mark.parametrize(
+    ("servers", "indices", "check_id", "text"),
+    [
+        ([], None, "djangoes.E001", "ES_SERVERS must be a dict"),
+        ({"default": {"HOST": []}}, None, "djangoes.E002", "Did you mean 'HOSTS'?"),
+        ({"default": {"PARAMS": 1}}, None, "djangoes.E003", "['PARAMS'] must be a dict"),
+        ({"default": {"INDICES": ["x"]}}, {}, "djangoes.E004", "'x', which is not in ES_INDICES"),
+        ({"default": {"ENGINE": "nope.Backend"}}, None, "djangoes.E005", "cannot be imported"),
+        (
+            {"default": {"ENGINE": "djangoes.backends.elasticsearch.SimpleThriftBackend"}},
+            None,
+            "djangoes.E005",
+            "no longer available",
+        ),
+        (None, {"b": {"TEST": {"NAME": "b"}}}, "djangoes.E008", "uses the live name 'b'"),
+        (None, {"b": {"NAME": "B"}}, "djangoes.E009", "must be lower case"),
+        ({"default": {"HOSTS": ["ftp://x"]}}, None, "djangoes.E010", "has scheme 'ftp'"),
+        ({"default": {"PARAMS": {"max_retry": 1}}}, None, "djangoes.E012", "'max_retries'"),
+        ({"main": {}}, None, "djangoes.E013", "no 'default' connection"),
+    ],
+)
+def test_each_problem_is_a_check_with_its_id(
+    settings: Any, servers: Any, indices: Any, check_id: str, text: str
+) -> None:
+    settings.ES_SERVERS = servers
+    settings.ES_INDICES = indices
+    messages = djangoes_messages()
+    assert [m.id for m in messages] == [check_id]
+    assert text in messages[0].msg
+    assert messages[0].hint
+    assert messages[0].level == checks.ERROR
+
+
+def test_manage_py_check_fails_with_the_message_and_hint(settings: Any) -> None:
+    settings.ES_SERVERS = {"default": {"HOSTS": ["localhost"], "INDICES": ["blgo"]}}
+    settings.ES_INDICES = {"blog": {}}
+    with pytest.raises(SystemCheckError) as info:
+        call_command("check", stdout=StringIO(), stderr=StringIO())
+    text = str(info.value)
+    assert "(djangoes.E004) ES_SERVERS['default']['INDICES'] names the index 'blgo'" in text
+    assert "HINT: Add 'blgo' to ES_INDICES. Did you mean 'blog'?" in text
+
+
+def test_a_warning_does_not_fail_the_check(settings: Any) -> None:
+    settings.ES_SERVERS = {"default": {"HOSTS": ["http://u:topsecret@es.example.com:9200"]}}
+    settings.ES_INDICES = {}
+    messages = djangoes_messages()
+    assert [(m.id, m.level) for m in messages] == [("djangoes.W001", checks.WARNING)]
+    out = StringIO()
+    call_command("check", stdout=out, stderr=out)
+    assert "djangoes.W001" in out.getvalue()
+    assert "topsecret" not in out.getvalue()
+
+
+def test_network_checks_only_run_with_deploy(settings: Any) -> None:
+    settings.ES_SERVERS = {"default": {"HOSTS": [closed_port_url()], "PARAMS": {"max_retries": 0}}}
+    settings.ES_INDICES = {}
+    assert djangoes_messages() == []
+    messages = djangoes_messages(deploy=True)
+    assert [m.id for m in messages] == ["djangoes.E101"]
+    assert "cannot reach" in messages[0].msg
+
+
+def test_the_server_distribution_must_fit_the_backend(settings: Any, engine_url: str) -> None:
+    """The engine is OpenSearch: the Elasticsearch backend refuses it, the OpenSearch one not."""
+    settings.ES_INDICES = {}
+    settings.ES_SERVERS = {
+        "default": {
+            "HOSTS": [engine_url],
+            "ENGINE": "djangoes.backends.opensearch.SimpleHttpBackend",
+        },
+        "es": {
+            "HOSTS": [engine_url],
+            "ENGINE": "djangoes.backends.elasticsearch.SimpleHttpBackend",
+        },
+    }
+    messages = djangoes_messages(deploy=True)
+    assert [m.id for m in messages] == ["djangoes.E102"]
+    assert "Connection 'es' uses SimpleHttpBackend, which talks to elasticsearch" in messages[0].msg
+    assert "but the server is opensearch 3." in messages[0].msg
+
+
+def test_an_unsupported_server_version_is_reported(settings: Any) -> None:
+    old = {"version": {"number": "7.10.2"}, "tagline": "You Know, for Search"}
+    with recording_server(root=old) as server:
+        settings.ES_INDICES = {}
+        settings.ES_SERVERS = {"default": {"HOSTS": [server.url]}}
+        messages = djangoes_messages(deploy=True)
+    assert [m.id for m in messages] == ["djangoes.E102"]
+    assert "elasticsearch 7.10.2 is not supported" in messages[0].msg
+    assert "supported: >= 8.0, < 10" in messages[0].msg
