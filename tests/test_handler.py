@@ -139,7 +139,7 @@ def test_configuration_errors_raise_on_first_use(settings: Any) -> None:
         ),
         (
             "djangoes.backends.elasticsearch.SimpleHttpBackends",
-            "has no class 'SimpleHttpBackends' (it has BaseElasticsearchBackend, SimpleHttpBackend",
+            "(it has BaseElasticsearchBackend, SimpleHttpBackend",
         ),
         ("djangoes.conf.Problem", "is not a subclass of djangoes.backends.abstracts.Base"),
     ],

@@ -18,7 +18,6 @@ index creation for tests — is shared and lives here.
 from __future__ import annotations
 
 import importlib
-import types
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -358,6 +357,7 @@ class Base:
 
     # -- the index-aware client API ------------------------------------------
 
+    @cached_property
     def _target_names(self) -> dict[str, str]:
         """Every name a call may target -> the name to send (keys resolve to NAME)."""
         names: dict[str, str] = {}
@@ -370,7 +370,7 @@ class Base:
         return names
 
     def _resolve_index(self, api: str, index: Any) -> Any:
-        allowed = self._target_names()
+        allowed = self._target_names
         spec = SPECS[api]
         if index is None:
             if spec.scope == "multi":
@@ -408,7 +408,7 @@ class Base:
 
     def _check_body_targets(self, call: Call) -> None:
         """Bulk/mget/msearch lines naming an index must name one of this connection's."""
-        allowed = self._target_names()
+        allowed = self._target_names
         body = call.body
         lines: list[Any]
         if call.api == "bulk" and isinstance(body, (list, tuple)):
@@ -567,43 +567,38 @@ class Base:
 
 
 def import_backend_class(path: str) -> type[Base]:
-    """The backend class named by ENGINE; ConfigurationError saying why if it cannot be."""
-    module_path, _, class_name = path.rpartition(".")
-    if not module_path:
-        raise ValueError(f"{path!r} is not a dotted path to a backend class")
+    """The backend class named by ENGINE; ``ValueError`` saying why if it cannot be used."""
     try:
-        module = importlib.import_module(module_path)
-    except ImportError as exc:
-        try:
-            importlib.import_module(path)
-        except ImportError:
-            raise ValueError(f"{path!r} cannot be imported ({exc})") from None
-        raise ValueError(
-            f"{path!r} is a module; ENGINE is the dotted path of a backend class, e.g. "
-            "'djangoes.backends.elasticsearch.SimpleHttpBackend'"
-        ) from None
-    try:
-        backend = getattr(module, class_name)
-    except AttributeError:
-        try:
-            importlib.import_module(path)
-        except ImportError:
-            public = sorted(
-                name
-                for name, obj in vars(module).items()
-                if isinstance(obj, type) and issubclass(obj, Base) and obj.__module__ == module_path
-            )
-            hint = f" (it has {', '.join(public)})" if public else ""
-            raise ValueError(f"{module_path!r} has no class {class_name!r}{hint}") from None
-        raise ValueError(
-            f"{path!r} is a module; ENGINE is the dotted path of a backend class, e.g. "
-            "'djangoes.backends.elasticsearch.SimpleHttpBackend'"
-        ) from None
-    if isinstance(backend, types.ModuleType):
+        importlib.import_module(path)
+    except ImportError:
+        pass  # not a module: the usual case, a dotted path to a class
+    else:
         raise ValueError(
             f"{path!r} is a module; ENGINE is the dotted path of a backend class, e.g. "
             "'djangoes.backends.elasticsearch.SimpleHttpBackend'"
         )
+    try:
+        backend = import_string(path)
+    except ImportError as exc:
+        raise ValueError(f"{path!r} cannot be imported ({exc}){_known_backends(path)}") from None
     if not (isinstance(backend, type) and issubclass(backend, Base)):
         raise ValueError(f"{path!r} is not a subclass of djangoes.backends.abstracts.Base")
     return backend
+
+
+def _known_backends(path: str) -> str:
+    """' (it has A, B)': the backend classes of the module a bad ENGINE points into."""
+    module_path = path.rpartition(".")[0]
+    try:
+        module = importlib.import_module(module_path)
+    except ImportError:
+        return ""
+    names = sorted(
+        name
+        for name, obj in vars(module).items()
+        if isinstance(obj, type)
+        and issubclass(obj, Base)
+        and obj.__module__ == module_path
+        and not name.startswith("_")
+    )
+    return f" (it has {', '.join(names)})" if names else ""
