@@ -1,0 +1,318 @@
+"""``djangoes.test.utils``: test names, worker suffixes, test indices, the live-index guard.
+
+Everything runs against a fresh engine (``engine_url``) and is checked over
+plain HTTP (``raw_engine``), not through the code under test.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from django.test import runner as django_runner
+from osmem_server import OsmemServer
+
+from djangoes import connection, connections
+from djangoes.exceptions import BadRequestError, LiveIndexAccessError
+from djangoes.test.utils import (
+    TestModeRequired,
+    create_test_indices,
+    delete_test_indices,
+    ensure_test_names,
+    setup_djangoes,
+    teardown_djangoes,
+    temporary_test_indices,
+    worker_suffix,
+)
+
+from .conftest import BLOG_SETTINGS, ELASTICSEARCH, OPENSEARCH, RawEngine, configure
+
+pytestmark = pytest.mark.engine
+
+
+# -- test names -------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("blog_settings", "single_process")
+def test_setup_switches_every_connection_to_test_names_and_teardown_restores() -> None:
+    assert connections["default"].index_names == ["blog_v1"]
+
+    previous = setup_djangoes()
+    try:
+        assert previous is None
+        assert connections.test_names is not None
+        assert connections.test_names.suffix == ""
+        # Defaults: test_ + the live name, for the index and each alias.
+        assert connections["default"].index_names == ["test_blog_v1"]
+        assert connections["default"].indices == ["test_blog_public"]
+        assert connection.alias_names == ["test_blog_public"]
+        # Explicit TEST NAME / ALIASES are used as given.
+        assert connections["catalog"].index_names == ["test_blog_v1", "shop_under_test"]
+        assert connections["catalog"].indices == ["test_blog_public", "shop_test_alias"]
+    finally:
+        teardown_djangoes(previous)
+
+    assert connections.test_names is None
+    assert connections["default"].index_names == ["blog_v1"]
+    assert connections["catalog"].indices == ["blog_public", "shop_public"]
+
+
+@pytest.mark.usefixtures("blog_settings")
+def test_setup_returns_the_previous_state_so_switches_nest() -> None:
+    outer = setup_djangoes("_outer")
+    try:
+        inner = setup_djangoes("_inner")
+        assert inner is not None
+        assert inner.suffix == "_outer"
+        assert connection.index_names == ["test_blog_v1_inner"]
+        teardown_djangoes(inner)
+        assert connection.index_names == ["test_blog_v1_outer"]
+    finally:
+        teardown_djangoes(outer)
+    assert connection.index_names == ["blog_v1"]
+
+
+@pytest.mark.usefixtures("blog_settings")
+def test_server_test_indices_replace_the_connection_indices_under_test(
+    settings: Any, engine_url: str
+) -> None:
+    settings.ES_SERVERS = {
+        "default": {"HOSTS": [engine_url], "INDICES": ["blog"], "TEST": {"INDICES": ["shop"]}}
+    }
+    assert connection.index_names == ["blog_v1"]
+    with ensure_test_names(""):
+        assert connection.index_names == ["shop_under_test"]
+
+
+@pytest.mark.usefixtures("blog_settings")
+@pytest.mark.parametrize("suffix", ["_GW0", "_a/b", "_a b", "_x*"])
+def test_a_suffix_that_would_make_invalid_names_is_refused(suffix: str) -> None:
+    with pytest.raises(ValueError, match="would make invalid index names") as caught:
+        setup_djangoes(suffix)
+    assert repr(suffix) in str(caught.value)
+    assert connections.test_names is None
+
+
+def test_worker_suffix_comes_from_xdist_and_from_django_parallel_workers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The variables are set by hand here; test_runner / test_pytest_plugin run real workers."""
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    monkeypatch.setattr(django_runner, "_worker_id", 0)
+    assert worker_suffix() == ""
+
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw3")
+    assert worker_suffix() == "_gw3"
+
+    monkeypatch.delenv("PYTEST_XDIST_WORKER")
+    monkeypatch.setattr(django_runner, "_worker_id", 2)
+    assert worker_suffix() == "_2"
+
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "GW 1")  # free text: made a valid name
+    assert worker_suffix() == "_gw_1_2"
+
+
+@pytest.mark.usefixtures("blog_settings")
+def test_setup_without_suffix_uses_the_worker_suffix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw7")
+    previous = setup_djangoes()
+    try:
+        assert connection.index_names == ["test_blog_v1_gw7"]
+        assert connection.indices == ["test_blog_public_gw7"]
+    finally:
+        teardown_djangoes(previous)
+
+
+@pytest.mark.usefixtures("blog_settings")
+def test_ensure_test_names_switches_only_when_needed() -> None:
+    with ensure_test_names("_a") as names:
+        assert names.suffix == "_a"
+        # Already in test mode: the names in use are kept, and kept afterwards.
+        with ensure_test_names("_b") as inner:
+            assert inner.suffix == "_a"
+        assert connection.index_names == ["test_blog_v1_a"]
+    assert connections.test_names is None
+
+
+# -- test indices -----------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("single_process")
+def test_create_test_indices_applies_settings_and_aliases_once_per_cluster(
+    settings: Any, blog_settings: str, raw_engine: RawEngine
+) -> None:
+    settings.DEBUG = True  # keep each connection's request log
+    with ensure_test_names():
+        created = create_test_indices()
+        # 'blog' is in both connections on the same hosts: created once.
+        assert created == ["test_blog_v1", "shop_under_test"]
+        creations = [
+            (conn.alias, q["path"])
+            for conn in connections.all()
+            for q in conn.queries
+            if q["method"] == "PUT"
+        ]
+        assert creations == [("default", "/test_blog_v1"), ("catalog", "/shop_under_test")]
+
+        assert raw_engine.index_names() == ["shop_under_test", "test_blog_v1"]
+        blog = raw_engine.request("GET", "/test_blog_v1")["test_blog_v1"]
+        assert blog["settings"]["index"]["number_of_shards"] == "2"
+        assert blog["settings"]["index"]["analysis"] == BLOG_SETTINGS["settings"]["analysis"]
+        assert blog["mappings"] == BLOG_SETTINGS["mappings"]
+        assert raw_engine.aliases() == {
+            "test_blog_public": ["test_blog_v1"],
+            "shop_test_alias": ["shop_under_test"],
+        }
+
+        assert delete_test_indices() == ["test_blog_v1", "shop_under_test"]
+        assert raw_engine.index_names() == []
+        assert raw_engine.aliases() == {}
+
+
+@pytest.mark.usefixtures("single_process")
+def test_the_same_index_on_another_cluster_is_created_there_too(
+    settings: Any, engine_url: str, osmem: OsmemServer, raw_engine: RawEngine
+) -> None:
+    other = osmem.clone()
+    try:
+        settings.ES_SERVERS = {
+            "default": {"HOSTS": [engine_url], "ENGINE": OPENSEARCH, "INDICES": ["blog"]},
+            "replica": {"HOSTS": [other.url], "ENGINE": OPENSEARCH, "INDICES": ["blog"]},
+        }
+        settings.ES_INDICES = {"blog": {"NAME": "blog_v1"}}
+        with ensure_test_names(), temporary_test_indices() as created:
+            assert created == ["test_blog_v1", "test_blog_v1"]
+            assert raw_engine.index_names() == ["test_blog_v1"]
+            assert RawEngine(other.url).index_names() == ["test_blog_v1"]
+        assert raw_engine.index_names() == []
+        assert RawEngine(other.url).index_names() == []
+    finally:
+        other.close()
+
+
+@pytest.mark.usefixtures("blog_settings", "single_process")
+def test_aliases_select_the_connections(raw_engine: RawEngine) -> None:
+    with ensure_test_names():
+        assert create_test_indices(["default"]) == ["test_blog_v1"]
+        assert raw_engine.index_names() == ["test_blog_v1"]
+        assert delete_test_indices(["default"]) == ["test_blog_v1"]
+        with pytest.raises(TypeError, match=r"did you mean \['default'\]"):
+            create_test_indices("default")  # type: ignore[arg-type]
+
+
+@pytest.mark.usefixtures("blog_settings", "single_process")
+def test_delete_also_removes_indices_behind_the_test_aliases(raw_engine: RawEngine) -> None:
+    with ensure_test_names():
+        create_test_indices(["default"])
+        # What a rebuild inside a test leaves: a new index holding the test alias.
+        raw_engine.request("PUT", "/test_blog_v1_rebuilt")
+        raw_engine.request(
+            "POST",
+            "/_aliases",
+            {
+                "actions": [
+                    {"remove": {"index": "test_blog_v1", "alias": "test_blog_public"}},
+                    {"add": {"index": "test_blog_v1_rebuilt", "alias": "test_blog_public"}},
+                ]
+            },
+        )
+        deleted = delete_test_indices(["default"])
+    assert deleted == ["test_blog_v1", "test_blog_v1_rebuilt"]
+    assert raw_engine.index_names() == []
+
+
+@pytest.mark.usefixtures("blog_settings")
+def test_index_helpers_refuse_to_run_on_live_names(raw_engine: RawEngine) -> None:
+    raw_engine.request("PUT", "/blog_v1")
+    for helper in (create_test_indices, delete_test_indices):
+        with pytest.raises(TestModeRequired, match="use live index names") as caught:
+            helper()
+        assert "setup_djangoes()" in str(caught.value)
+    assert raw_engine.index_names() == ["blog_v1"]
+
+
+@pytest.mark.usefixtures("blog_settings", "single_process")
+def test_a_test_index_left_by_an_interrupted_run_is_replaced(
+    raw_engine: RawEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    raw_engine.request("PUT", "/test_blog_v1")
+    raw_engine.request("PUT", "/test_blog_v1/_doc/stale", {"title": "from last time"})
+    # ... and an index of that run still holding the test alias.
+    raw_engine.request("PUT", "/test_blog_v1_old", {"aliases": {"test_blog_public": {}}})
+    with ensure_test_names(), caplog.at_level(logging.WARNING, logger="djangoes.test"):
+        assert create_test_indices(["default"]) == ["test_blog_v1"]
+        assert raw_engine.count("test_blog_v1") == 0
+        assert raw_engine.aliases() == {"test_blog_public": ["test_blog_v1"]}
+        blog = raw_engine.request("GET", "/test_blog_v1")["test_blog_v1"]
+        assert blog["mappings"] == BLOG_SETTINGS["mappings"]
+        delete_test_indices(["default"])
+    assert raw_engine.index_names() == []
+    assert "left over from an earlier run" in caplog.text
+
+
+@pytest.mark.usefixtures("single_process")
+def test_a_failed_creation_deletes_what_was_created(
+    settings: Any, engine_url: str, raw_engine: RawEngine
+) -> None:
+    configure(settings, engine_url)
+    settings.ES_INDICES = {
+        **settings.ES_INDICES,
+        "shop": {"SETTINGS": {"mappings": {"properties": {"x": {"type": "no_such_type"}}}}},
+    }
+    with ensure_test_names():
+        with pytest.raises(BadRequestError, match="no_such_type"):
+            create_test_indices()
+        assert raw_engine.index_names() == []
+
+
+@pytest.mark.usefixtures("blog_settings", "single_process")
+def test_temporary_test_indices_deletes_them_even_when_the_block_fails(
+    raw_engine: RawEngine,
+) -> None:
+    seen: list[str] = []
+
+    def failing_block() -> None:
+        with temporary_test_indices() as created:
+            seen.extend(raw_engine.index_names())
+            assert seen == sorted(created)
+            connection.index(id="1", document={"title": "hello"})
+            raise RuntimeError("boom")
+
+    with ensure_test_names():
+        with pytest.raises(RuntimeError, match="boom"):
+            failing_block()
+        assert seen == ["shop_under_test", "test_blog_v1"]
+        assert raw_engine.index_names() == []
+
+
+# -- the live-index guard ---------------------------------------------------------
+
+
+@pytest.mark.usefixtures("single_process")
+@pytest.mark.parametrize("engine_path", [OPENSEARCH, ELASTICSEARCH], ids=["opensearch", "es"])
+def test_raw_client_requests_to_live_names_are_refused_under_test(
+    settings: Any, engine_url: str, raw_engine: RawEngine, engine_path: str
+) -> None:
+    configure(settings, engine_url, engine_path)
+    raw_engine.request("PUT", "/blog_v1", {"aliases": {"blog_public": {}}})
+    raw_engine.request("PUT", "/blog_v1/_doc/1", {"title": "live document"})
+
+    with ensure_test_names(), temporary_test_indices():
+        with pytest.raises(LiveIndexAccessError) as caught:
+            connection.client.search(index="blog_v1")
+        message = str(caught.value)
+        assert "targets the live index 'blog_v1'" in message
+        assert "Use the test index 'test_blog_v1' instead" in message
+        assert "Connection 'default'" in message
+
+        with pytest.raises(LiveIndexAccessError, match="Use the test index 'test_blog_public'"):
+            connection.client.search(index="blog_public")
+        with pytest.raises(LiveIndexAccessError, match="live index 'blog_v1'"):
+            connection.meta.indices.delete(index="blog_v1")
+        # The test names go through.
+        assert connection.client.count(index="test_blog_v1")["count"] == 0
+
+    # The live index was never touched, and live names work again.
+    assert raw_engine.count("blog_v1") == 1
+    assert connection.client.count(index="blog_v1")["count"] == 1
