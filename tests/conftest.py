@@ -8,6 +8,7 @@ so tests never see each other's indices.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ ENGINES = {
     "es-requests": "djangoes.test.backends.SimpleRequestsHttpBackend",
     "os-urllib3": "djangoes.backends.opensearch.SimpleHttpBackend",
     "os-requests": "djangoes.backends.opensearch.SimpleRequestsHttpBackend",
+    "embedded": "djangoes.backends.embedded.EmbeddedBackend",
 }
 
 
@@ -60,15 +62,28 @@ def engine(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def es_config(settings: Any, engine_url: str, engine: str) -> dict[str, Any]:
+def es_config(
+    settings: Any, engine_url: str, engine: str, tmp_path: Path
+) -> Iterator[dict[str, Any]]:
     """ES_SERVERS / ES_INDICES for a test: the backend under contract on a fresh engine.
 
     Two connections: 'default' with one index ('blog', aliased 'blog_public'),
     'multi' with 'blog' and 'shop' (for single-index errors and multi-index search).
+    The embedded backend ignores HOSTS: both connections share an engine of its
+    own in a runtime directory of this test, stopped after it.
     """
+    embedded = engine == ENGINES["embedded"]
+    if embedded:
+        from djangoes.embedded import config_from_params, ensure_engine
+
+        where: dict[str, Any] = {"PARAMS": {"runtime_dir": str(tmp_path / "engine")}}
+        engine_config = config_from_params("default", where["PARAMS"])
+        engine_url = ensure_engine(engine_config).url
+    else:
+        where = {"HOSTS": [engine_url]}
     settings.ES_SERVERS = {
-        "default": {"HOSTS": [engine_url], "ENGINE": engine, "INDICES": ["blog"]},
-        "multi": {"HOSTS": [engine_url], "ENGINE": engine, "INDICES": ["blog", "shop"]},
+        "default": {**where, "ENGINE": engine, "INDICES": ["blog"]},
+        "multi": {**where, "ENGINE": engine, "INDICES": ["blog", "shop"]},
     }
     settings.ES_INDICES = {
         "blog": {
@@ -87,4 +102,10 @@ def es_config(settings: Any, engine_url: str, engine: str) -> dict[str, Any]:
         },
         "shop": {"SETTINGS": {"mappings": {"properties": {"name": {"type": "text"}}}}},
     }
-    return {"url": engine_url, "engine": engine}
+    try:
+        yield {"url": engine_url, "engine": engine}
+    finally:
+        if embedded:
+            from djangoes.embedded import stop_engine
+
+            stop_engine(engine_config)
