@@ -21,6 +21,7 @@ def expected_suffix():
 
 
 def test_session_uses_test_names(djangoes_test_names):
+    report(index_names=connections["default"].index_names)
     assert djangoes_test_names is not None
     assert djangoes_test_names.suffix == expected_suffix()
     assert connections["default"].index_names == [f"test_articles{expected_suffix()}"]
