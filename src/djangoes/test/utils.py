@@ -177,9 +177,11 @@ ClusterKey = tuple[str, ...]
 
 def _cluster_key(conn: Base) -> ClusterKey:
     if not conn.uses_hosts:
-        # Backends that pick their own address (the embedded engine) share one
-        # engine per ENGINE, whatever HOSTS says.
-        return ("engine", conn.server["ENGINE"])
+        # Backends that pick their own address (the embedded engine) ignore
+        # HOSTS: the same ENGINE with the same PARAMS reaches the same engine.
+        # (Keys are never shown, so PARAMS secrets stay here.)
+        params = repr(sorted(conn.server["PARAMS"].items()))
+        return ("engine", conn.server["ENGINE"], params)
     return ("hosts", *sorted(conn.server["HOSTS"]))
 
 

@@ -2,7 +2,9 @@
 
 Environment:
 
-* ``DJANGOES_ENGINE_URL`` (required): the engine the connections use;
+* ``DJANGOES_ENGINE_URL``: the engine the connection uses, unless
+* ``RUNNERPROJECT_EMBEDDED_RUNTIME_DIR`` is set: then it is the embedded
+  engine of that runtime directory;
 * ``RUNNERPROJECT_TEST_RUNNER``: ``TEST_RUNNER`` (default djangoes' runner);
 * ``RUNNERPROJECT_START_METHOD``: multiprocessing start method for ``--parallel``.
 """
@@ -12,12 +14,22 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-try:
-    ENGINE_URL = os.environ["DJANGOES_ENGINE_URL"]
-except KeyError:
+EMBEDDED_RUNTIME_DIR = os.environ.get("RUNNERPROJECT_EMBEDDED_RUNTIME_DIR")
+if EMBEDDED_RUNTIME_DIR:
+    SERVER = {
+        "ENGINE": "djangoes.backends.embedded.EmbeddedBackend",
+        "PARAMS": {"runtime_dir": EMBEDDED_RUNTIME_DIR},
+    }
+elif os.environ.get("DJANGOES_ENGINE_URL"):
+    SERVER = {
+        "HOSTS": [os.environ["DJANGOES_ENGINE_URL"]],
+        "ENGINE": "djangoes.backends.opensearch.SimpleHttpBackend",
+    }
+else:
     raise ImproperlyConfigured(
-        "Set DJANGOES_ENGINE_URL to the URL of a running engine to run this project's tests."
-    ) from None
+        "Set DJANGOES_ENGINE_URL to the URL of a running engine (or "
+        "RUNNERPROJECT_EMBEDDED_RUNTIME_DIR) to run this project's tests."
+    )
 
 if os.environ.get("RUNNERPROJECT_START_METHOD"):
     # Django's --parallel uses the platform default (fork on Linux, spawn on
@@ -31,13 +43,7 @@ INSTALLED_APPS = ["django.contrib.contenttypes", "djangoes", "searchapp"]
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 TEST_RUNNER = os.environ.get("RUNNERPROJECT_TEST_RUNNER", "djangoes.test.runner.DiscoverRunner")
 
-ES_SERVERS = {
-    "default": {
-        "HOSTS": [ENGINE_URL],
-        "ENGINE": "djangoes.backends.opensearch.SimpleHttpBackend",
-        "INDICES": ["posts"],
-    }
-}
+ES_SERVERS = {"default": {**SERVER, "INDICES": ["posts"]}}
 ES_INDICES = {
     "posts": {
         "NAME": "posts_v1",
