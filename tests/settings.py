@@ -20,6 +20,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.admin",
     "djangoes",
+    "tests.testapp",
 ]
 
 if os.environ.get("DJANGOES_TEST_DB") == "postgres":

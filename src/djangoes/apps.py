@@ -16,8 +16,10 @@ class DjangoesConfig(AppConfig):
         from django.core.signals import request_started
 
         from djangoes import checks
+        from djangoes.sync import receivers
 
         checks.register_checks()
+        receivers.connect()
         request_started.connect(_reset_queries, dispatch_uid="djangoes-reset-queries")
 
 

@@ -15,10 +15,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import get_close_matches
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from urllib.parse import quote, unquote, urlsplit
 
 from djangoes.exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from djangoes.options import Options
 
 DEFAULT_ES_ALIAS = "default"
 DEFAULT_ENGINE = "djangoes.backends.elasticsearch.SimpleHttpBackend"
@@ -95,6 +98,8 @@ class Settings:
     servers: dict[str, ServerSettings] = field(default_factory=dict)
     indices: dict[str, IndexSettings] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    #: The DJANGOES setting, set by the connection handler.
+    options: Options | None = None
 
     @property
     def errors(self) -> list[Problem]:

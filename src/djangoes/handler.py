@@ -20,6 +20,7 @@ from django.conf import settings as django_settings
 
 from djangoes.backends.abstracts import import_backend_class
 from djangoes.backends.querylog import make_live_guard
+from djangoes.compat import translate_search_settings
 from djangoes.conf import (
     DEFAULT_ES_ALIAS,
     IndexSettings,
@@ -29,13 +30,14 @@ from djangoes.conf import (
     parse,
 )
 from djangoes.exceptions import ConnectionDoesNotExist, IndexDoesNotExist
+from djangoes.options import Options, parse_options
 
 if TYPE_CHECKING:
     from djangoes.backends.abstracts import Base
 
 __all__ = ["DEFAULT_ES_ALIAS", "ConnectionHandler", "ConnectionProxy"]
 
-SETTING_NAMES = frozenset({"ES_SERVERS", "ES_INDICES"})
+SETTING_NAMES = frozenset({"ES_SERVERS", "ES_INDICES", "DJANGOES", "SEARCH_SETTINGS", "BASE_DIR"})
 
 
 @dataclass(frozen=True)
@@ -92,14 +94,50 @@ class ConnectionHandler:
             with self._lock:
                 if self._parsed is None:
                     self._connect_receiver()
-                    if self._explicit:
-                        raw_servers, raw_indices = self._servers_arg, self._indices_arg
-                    else:
-                        raw_servers = getattr(django_settings, "ES_SERVERS", None)
-                        raw_indices = getattr(django_settings, "ES_INDICES", None)
-                    self._parsed = parse(raw_servers, raw_indices)
+                    self._parsed = self._read_settings()
                 parsed = self._parsed
         return parsed
+
+    def _read_settings(self) -> Settings:
+        """Parse the settings: djangoes' own, or elasticsearch-django's SEARCH_SETTINGS."""
+        if self._explicit:
+            parsed = parse(self._servers_arg, self._indices_arg)
+            parsed.options = parse_options(None, parsed.problems)
+            return parsed
+        own = {
+            name: getattr(django_settings, name)
+            for name in ("ES_SERVERS", "ES_INDICES", "DJANGOES")
+            if getattr(django_settings, name, None) is not None
+        }
+        legacy = getattr(django_settings, "SEARCH_SETTINGS", None)
+        if legacy is None:
+            parsed = parse(own.get("ES_SERVERS"), own.get("ES_INDICES"))
+            parsed.options = parse_options(own.get("DJANGOES"), parsed.problems)
+            return parsed
+        problems: list[Problem] = []
+        if own:
+            problems.append(
+                Problem(
+                    "djangoes.E203",
+                    f"Both SEARCH_SETTINGS (elasticsearch-django) and {', '.join(own)} are set.",
+                    hint="Keep one style: translate SEARCH_SETTINGS as the migration guide shows, "
+                    "or remove the djangoes settings.",
+                )
+            )
+        translated = translate_search_settings(legacy, problems)
+        parsed = parse(translated.servers, translated.indices)
+        parsed.problems[:0] = problems
+        parsed.options = parse_options(
+            translated.options, parsed.problems, setting="SEARCH_SETTINGS['settings']"
+        )
+        return parsed
+
+    @property
+    def options(self) -> Options:
+        """The DJANGOES setting, parsed (defaults for what is not set)."""
+        options = self.settings.options
+        assert options is not None
+        return options
 
     @property
     def servers(self) -> dict[str, ServerSettings]:

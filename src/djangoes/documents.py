@@ -1,0 +1,192 @@
+"""Model and manager mixins mapping Django objects to search documents.
+
+A model listed in ``ES_INDICES[key]['MODELS']`` implements
+:class:`SearchDocumentMixin` (how an object becomes a document) and its
+default manager :class:`SearchDocumentManagerMixin` (which objects are
+indexed, and search hits back to objects)::
+
+    class PostManager(SearchDocumentManagerMixin, models.Manager):
+        def get_search_queryset(self, index="_all"):
+            return self.get_queryset().filter(published=True)
+
+    class Post(SearchDocumentMixin, models.Model):
+        objects = PostManager()
+
+        def as_search_document(self, *, index):
+            return {"title": self.title, "author": self.author.name}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.db import models
+
+from djangoes.exceptions import DjangoesError
+
+if TYPE_CHECKING:
+    from djangoes.search.models import SearchQuery
+
+
+class InvalidUpdateFields(DjangoesError, ValueError):
+    """A partial update was asked for fields that cannot be serialised automatically."""
+
+
+class SearchDocumentManagerMixin:
+    """Mixin for the default manager of a searchable model."""
+
+    def get_search_queryset(self, index: str = "_all") -> models.QuerySet[Any]:
+        """The objects to index in ``index`` (an ES_INDICES key, or '_all').
+
+        Override to filter (``published=True``) or to ``select_related`` what
+        ``as_search_document`` reads. The default is every object.
+        """
+        return self.get_queryset()  # type: ignore[attr-defined, no-any-return]
+
+    def in_search_queryset(self, pk: Any, index: str = "_all") -> bool:
+        """Whether the object with primary key ``pk`` belongs in ``index``."""
+        return bool(self.get_search_queryset(index=index).filter(pk=pk).exists())
+
+    def from_search_query(self, search_query: SearchQuery) -> models.QuerySet[Any]:
+        """The objects of the hits of ``search_query``, in hit order.
+
+        Each object is annotated with ``search_rank`` (1-based) and
+        ``search_score`` (None when the query sorted by something else), and
+        has ``search_highlights`` when the query asked for highlights. One SQL
+        query, whatever the page size.
+        """
+        from djangoes.search.results import queryset_from_search_query
+
+        queryset: models.QuerySet[Any] = self.get_queryset()  # type: ignore[attr-defined]
+        return queryset_from_search_query(queryset, search_query)
+
+
+class SearchDocumentMixin:
+    """Mixin for a model whose objects are indexed as search documents."""
+
+    #: The model field whose value is the document id (``"pk"``: the primary key).
+    search_document_id_field: ClassVar[str] = "pk"
+
+    # -- what a document is ----------------------------------------------------
+
+    def as_search_document(self, *, index: str) -> dict[str, Any]:
+        """The document for this object in ``index`` (an ES_INDICES key). Must be overridden."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement as_search_document(self, *, index) returning "
+            "the document (a dict) for this object."
+        )
+
+    @classmethod
+    def prepare_search_documents(cls, objects: list[models.Model], *, index: str) -> None:
+        """Hook called with each batch of objects before their documents are built.
+
+        Override to load what many documents need in a few queries (instead
+        of one query per object), e.g. with ``prefetch_related_objects``.
+        """
+
+    def as_search_document_update(
+        self, *, index: str, update_fields: Iterable[str]
+    ) -> dict[str, Any]:
+        """The partial document for ``save(update_fields=...)``.
+
+        With ``UPDATE_STRATEGY = "full"`` (the default) it is the whole
+        document. With ``"partial"`` it is the mapped fields among
+        ``update_fields``; a relational field raises
+        :class:`InvalidUpdateFields`: override this method to serialise it.
+        """
+        from djangoes import connections
+        from djangoes.mappings import mapped_fields
+
+        if connections.options.UPDATE_STRATEGY == "full":
+            return self.as_search_document(index=index)
+        mapped = mapped_fields(connections.index_settings(index))
+        opts = self._meta  # type: ignore[attr-defined]
+        document: dict[str, Any] = {}
+        for name in update_fields:
+            field = opts.get_field(name)
+            if field.is_relation:
+                raise InvalidUpdateFields(
+                    f"{type(self).__name__}.as_search_document_update() cannot serialise the "
+                    f"relational field {name!r} for index {index!r}: override "
+                    "as_search_document_update() to give its value."
+                )
+            key = field.attname if name not in mapped and field.attname in mapped else name
+            if key in mapped:
+                document[key] = getattr(self, field.attname)
+        return document
+
+    def get_search_document_id(self) -> str:
+        """The document id: ``str()`` of ``search_document_id_field`` (the pk by default)."""
+        return str(getattr(self, self.search_document_id_field))
+
+    def as_search_action(self, *, index: str, action: str) -> dict[str, Any]:
+        """A bulk action for this object: ``index``, ``update`` or ``delete``."""
+        from djangoes import connections
+
+        name = connections.index_settings(index)["NAME"]
+        meta: dict[str, Any] = {"_op_type": action, "_index": name,
+                                "_id": self.get_search_document_id()}  # fmt: skip
+        if action == "index":
+            meta["_source"] = self.as_search_document(index=index)
+        elif action == "update":
+            fields = [f.attname for f in self._meta.concrete_fields]  # type: ignore[attr-defined]
+            meta["doc"] = self.as_search_document_update(index=index, update_fields=fields)
+        elif action != "delete":
+            raise ValueError(f"action must be 'index', 'update' or 'delete', not {action!r}")
+        return meta
+
+    # -- explicit index operations (sent at once) -----------------------------
+
+    def index_search_document(self, *, index: str) -> None:
+        """Index this object's full document in ``index`` now (skipped if unchanged)."""
+        from djangoes.sync.engine import send_operations
+        from djangoes.sync.operations import Operation
+
+        send_operations([Operation.for_instance("index", index, self)])
+
+    def update_search_document(self, *, index: str, update_fields: Iterable[str]) -> None:
+        """Send a partial update of ``update_fields`` to ``index`` now."""
+        from djangoes.sync.engine import send_operations
+        from djangoes.sync.operations import Operation
+
+        send_operations(
+            [Operation.for_instance("update", index, self, update_fields=frozenset(update_fields))]
+        )
+
+    def delete_search_document(self, *, index: str) -> None:
+        """Delete this object's document from ``index`` now (no error if it is not there)."""
+        from djangoes.sync.engine import send_operations
+        from djangoes.sync.operations import Operation
+
+        send_operations([Operation.for_instance("delete", index, self)])
+
+    def update_search_index(
+        self,
+        action: str,
+        index: str = "_all",
+        update_fields: Iterable[str] | None = None,
+        force: bool = False,
+    ) -> None:
+        """Sync this object with ``index`` ('_all': every index it is in) now.
+
+        ``action`` is ``'index'``, ``'update'`` (partial; becomes ``'index'``
+        without ``update_fields``) or ``'delete'``. An object that is not in
+        the index's ``get_search_queryset`` is deleted from it. ``force``
+        sends even an unchanged document. The ``pre_*`` signals are sent.
+        """
+        from djangoes.sync.engine import send_operations
+        from djangoes.sync.operations import operations_for_change
+
+        ops = operations_for_change(
+            self, action=action, index=index, update_fields=update_fields, force=force
+        )
+        send_operations(ops)
+
+    def fetch_search_document(self, *, index: str) -> dict[str, Any]:
+        """This object's document as stored in ``index`` (``get`` response)."""
+        from djangoes import connections
+
+        conn = connections[connections.alias_for_index(index)]
+        response: dict[str, Any] = conn.get(index=index, id=self.get_search_document_id())
+        return response

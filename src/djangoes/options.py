@@ -1,0 +1,162 @@
+"""The ``DJANGOES`` setting: how indexes are kept in sync with models.
+
+Every key has a documented default; the setting is read when used (through
+the connection handler, which reparses on ``override_settings``) and never
+written to. Problems are reported like the other settings: raised as
+``ImproperlyConfigured`` on use, listed by ``manage.py check`` with ids
+``djangoes.E2xx``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from djangoes.conf import Problem, did_you_mean
+
+UpdateStrategy = Literal["full", "partial"]
+ErrorPolicy = Literal["raise", "log"]
+
+UPDATE_STRATEGIES = ("full", "partial")
+ERROR_POLICIES = ("raise", "log")
+_LABEL = re.compile(r"^[A-Za-z_]\w*\.[A-Za-z_]\w*$")
+
+
+@dataclass(frozen=True)
+class Options:
+    """The parsed ``DJANGOES`` setting (every field has its default)."""
+
+    #: Directory of the mapping files (``<index>.json``); relative paths are
+    #: taken from ``settings.BASE_DIR`` when it is set, else the working directory.
+    MAPPINGS_DIR: str = "search/mappings"
+    #: Documents per bulk request when indexing many objects.
+    CHUNK_SIZE: int = 500
+    #: Default page size of search results.
+    PAGE_SIZE: int = 25
+    #: Sync configured models on save and delete.
+    AUTO_SYNC: bool = True
+    #: ``"app_label.Model"`` labels never synced automatically (matched case-insensitively).
+    NEVER_AUTO_SYNC: tuple[str, ...] = ()
+    #: Missing mapping files are errors (True) or warnings (False).
+    STRICT_VALIDATION: bool = False
+    #: ``save(update_fields=...)`` sends the whole document ("full") or only
+    #: the mapped fields that changed ("partial").
+    UPDATE_STRATEGY: UpdateStrategy = "full"
+    #: ``retry_on_conflict`` for partial updates.
+    RETRY_ON_CONFLICT: int = 0
+    #: Seconds an indexed document is remembered to skip unchanged re-indexing (0: off).
+    CACHE_EXPIRY: int = 60
+    #: Django cache alias of that document cache.
+    CACHE_ALIAS: str = "default"
+    #: Include ``_source`` in search hits.
+    INCLUDE_SOURCE: bool = True
+    #: What a failed sync does: raise ``SyncError`` ("raise") or log it ("log").
+    ON_ERROR: ErrorPolicy = "raise"
+    #: ``refresh`` of sync requests: False, True or "wait_for" (writes are
+    #: searchable when the request returns).
+    REFRESH: bool | str = False
+    #: Largest document (bytes of JSON) sent to the engine; bigger ones are
+    #: rejected before sending (0: no limit).
+    MAX_DOCUMENT_SIZE: int = 10 * 1024 * 1024
+    #: Physical indexes kept after a rebuild besides the live one.
+    KEEP_OLD_INDEXES: int = 0
+    #: Raw keys as given, for messages.
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def mappings_dir(self) -> Path:
+        """The mapping directory as an absolute path."""
+        path = Path(self.MAPPINGS_DIR)
+        if path.is_absolute():
+            return path
+        from django.conf import settings
+
+        base = getattr(settings, "BASE_DIR", None)
+        return (Path(base) if base else Path.cwd()) / path
+
+    def never_syncs(self, label: str) -> bool:
+        """Whether ``"app_label.ModelName"`` is in NEVER_AUTO_SYNC (any letter case)."""
+        return label.lower() in {item.lower() for item in self.NEVER_AUTO_SYNC}
+
+
+KEYS = tuple(name for name in Options.__dataclass_fields__ if name != "raw")
+
+_INT_KEYS = {
+    "CHUNK_SIZE": 1,
+    "PAGE_SIZE": 1,
+    "RETRY_ON_CONFLICT": 0,
+    "CACHE_EXPIRY": 0,
+    "MAX_DOCUMENT_SIZE": 0,
+    "KEEP_OLD_INDEXES": 0,
+}
+_BOOL_KEYS = ("AUTO_SYNC", "STRICT_VALIDATION", "INCLUDE_SOURCE")
+_CHOICE_KEYS: dict[str, tuple[object, ...]] = {
+    "UPDATE_STRATEGY": UPDATE_STRATEGIES,
+    "ON_ERROR": ERROR_POLICIES,
+    "REFRESH": (False, True, "wait_for"),
+}
+
+
+def parse_options(raw: object, problems: list[Problem], *, setting: str = "DJANGOES") -> Options:
+    """Validate the ``DJANGOES`` dict; problems are appended, defaults kept for bad keys."""
+    if raw is None:
+        return Options()
+    if not isinstance(raw, Mapping):
+        problems.append(
+            Problem(
+                "djangoes.E201",
+                f"{setting} must be a dict, not {type(raw).__name__} ({raw!r}).",
+                hint="Example: DJANGOES = {'CHUNK_SIZE': 500, 'AUTO_SYNC': True}.",
+            )
+        )
+        return Options()
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        where = f"{setting}[{key!r}]"
+        if key not in KEYS:
+            problems.append(
+                Problem(
+                    "djangoes.E201",
+                    f"{setting} has an unknown key {key!r}.{did_you_mean(str(key), KEYS)}",
+                    hint=f"Known keys: {', '.join(KEYS)}.",
+                )
+            )
+            continue
+        error = _value_error(key, value)
+        if error:
+            problems.append(Problem("djangoes.E202", f"{where} = {value!r} {error}."))
+            continue
+        if key == "NEVER_AUTO_SYNC":
+            value = (value,) if isinstance(value, str) else tuple(value)
+        elif key == "MAPPINGS_DIR":
+            value = str(value)
+        values[key] = value
+    return Options(**values, raw=dict(raw))
+
+
+def _value_error(key: str, value: object) -> str | None:
+    if key in _INT_KEYS:
+        low = _INT_KEYS[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            return f"must be a whole number of at least {low}"
+    elif key in _BOOL_KEYS:
+        if not isinstance(value, bool):
+            return "must be True or False"
+    elif key in _CHOICE_KEYS:
+        choices = _CHOICE_KEYS[key]
+        if value not in choices:
+            return f"must be one of {', '.join(repr(c) for c in choices)}"
+    elif key == "NEVER_AUTO_SYNC":
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, (list, tuple)):
+            return "must be a list of 'app_label.ModelName' labels"
+        bad = [item for item in items if not isinstance(item, str) or not _LABEL.match(item)]
+        if bad:
+            return f"has {bad[0]!r}, which is not an 'app_label.ModelName' label"
+    elif key in {"MAPPINGS_DIR", "CACHE_ALIAS"} and (
+        not isinstance(value, (str, Path)) or not str(value)
+    ):
+        return "must be a non-empty string" + (" or Path" if key == "MAPPINGS_DIR" else "")
+    return None

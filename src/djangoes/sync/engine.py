@@ -1,0 +1,277 @@
+"""Sending sync operations: documents built, checked and sent in bulk, failures handled.
+
+Everything that writes model documents goes through :func:`send_operations`:
+the auto-sync of a transaction (one call after commit), the model methods
+(``index_search_document``...), and queryset syncs. Per call, and per
+connection, it makes one bulk request; it reads the database once per model
+and index to drop objects that left ``get_search_queryset``; it serialises
+each document once, rejecting the ones that cannot be serialised or are too
+big without failing the others; and what the engine refuses is handled by
+the ``ON_ERROR`` policy.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+
+from djangoes.backends.api import Call
+from djangoes.exceptions import DjangoesError, TransportError
+from djangoes.options import Options
+from djangoes.sync import cache as document_cache
+from djangoes.sync.operations import Operation
+
+logger = logging.getLogger("djangoes.sync")
+
+
+@dataclass
+class Failure:
+    """An operation the engine (or djangoes, before sending) refused."""
+
+    operation: Operation
+    reason: str
+    status: int | None = None
+
+    def __str__(self) -> str:
+        status = f" [{self.status}]" if self.status is not None else ""
+        return f"{self.operation.action} {self.operation.describe()}{status}: {self.reason}"
+
+
+class SyncError(DjangoesError):
+    """Documents could not be synced; ``failures`` says which and why."""
+
+    def __init__(self, failures: Sequence[Failure]) -> None:
+        self.failures = list(failures)
+        lines = "\n".join(f"  - {f}" for f in self.failures[:20])
+        more = f"\n  ... and {len(self.failures) - 20} more" if len(self.failures) > 20 else ""
+        super().__init__(f"{len(self.failures)} search document(s) not synced:\n{lines}{more}")
+
+
+@dataclass
+class SyncResult:
+    """What one :func:`send_operations` call did."""
+
+    indexed: int = 0
+    updated: int = 0
+    deleted: int = 0
+    skipped: int = 0
+    failures: list[Failure] = field(default_factory=list)
+
+    def merge(self, other: SyncResult) -> None:
+        self.indexed += other.indexed
+        self.updated += other.updated
+        self.deleted += other.deleted
+        self.skipped += other.skipped
+        self.failures.extend(other.failures)
+
+
+def latest_per_document(operations: Iterable[Operation]) -> list[Operation]:
+    """One operation per (index, document): the last one given wins."""
+    latest: dict[tuple[str, str], Operation] = {}
+    for op in operations:
+        latest.pop(op.key, None)  # keep the order of the last occurrence
+        latest[op.key] = op
+    return list(latest.values())
+
+
+def encode_document(document: Any) -> bytes:
+    """The JSON of a document, as sent (dates, decimals and UUIDs as Django encodes them)."""
+    return json.dumps(
+        document, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False
+    ).encode()
+
+
+def send_operations(
+    operations: Iterable[Operation], *, options: Options | None = None, raise_errors: bool = True
+) -> SyncResult:
+    """Send ``operations`` now: one bulk request per connection, then apply ON_ERROR.
+
+    With ``raise_errors`` False the failures are only returned (the caller
+    handles them), whatever the policy.
+    """
+    from djangoes import connections
+
+    options = options or connections.options
+    ops = latest_per_document(operations)
+    result = SyncResult()
+    by_alias: dict[str, list[Operation]] = defaultdict(list)
+    for op in ops:
+        by_alias[connections.alias_for_index(op.index)].append(op)
+    for alias, group in by_alias.items():
+        result.merge(_send_to_connection(alias, group, options))
+    if result.failures and raise_errors:
+        handle_failures(result.failures, options)
+    return result
+
+
+def handle_failures(failures: Sequence[Failure], options: Options) -> None:
+    """Apply the ON_ERROR policy to ``failures``."""
+    if options.ON_ERROR == "log":
+        for failure in failures:
+            logger.error("Search sync failed: %s", failure)
+        return
+    raise SyncError(failures)
+
+
+def _drop_left_objects(ops: list[Operation]) -> list[Operation]:
+    """Turn index/update operations of objects outside ``get_search_queryset`` into deletes."""
+    wanted: dict[tuple[type[Any], str], list[Operation]] = defaultdict(list)
+    for op in ops:
+        if op.action != "delete":
+            wanted[(op.model, op.index)].append(op)
+    for (model, index), group in wanted.items():
+        manager = model._default_manager
+        queryset = manager.get_search_queryset(index=index)
+        kept = set(queryset.filter(pk__in=[op.pk for op in group]).values_list("pk", flat=True))
+        for op in group:
+            if op.pk not in kept:
+                op.action = "delete"
+                op.instance = None
+    return ops
+
+
+def _build_lines(
+    ops: list[Operation], names: dict[str, str], options: Options, result: SyncResult
+) -> tuple[list[bytes], list[Operation], dict[int, str]]:
+    """NDJSON lines for ``ops`` (skipping unchanged and rejecting bad documents)."""
+    by_model_index: dict[tuple[type[Any], str], list[Any]] = defaultdict(list)
+    for op in ops:
+        if op.instance is not None:
+            by_model_index[(op.model, op.index)].append(op.instance)
+    for (model, index), objects in by_model_index.items():
+        prepare = getattr(model, "prepare_search_documents", None)
+        if prepare is not None:
+            prepare(objects, index=index)
+    fingerprints: dict[int, str] = {}
+    bodies: dict[int, bytes] = {}
+    for i, op in enumerate(ops):
+        if op.action == "delete" or op.instance is None:
+            continue
+        try:
+            if op.action == "update" and op.update_fields is not None:
+                document = op.instance.as_search_document_update(
+                    index=op.index, update_fields=op.update_fields
+                )
+                if not document:
+                    result.skipped += 1  # the model said there is nothing to send
+                    continue
+                if options.UPDATE_STRATEGY == "full" and not _overrides_update(op.model):
+                    op.action = "index"  # the whole document: replace it
+            else:
+                op.action = "index"
+                document = op.instance.as_search_document(index=op.index)
+            body = encode_document(document)
+        except (TypeError, ValueError) as exc:
+            result.failures.append(Failure(op, f"the document cannot be serialised: {exc}"))
+            continue
+        if options.MAX_DOCUMENT_SIZE and len(body) > options.MAX_DOCUMENT_SIZE:
+            result.failures.append(
+                Failure(
+                    op,
+                    f"the document is {len(body)} bytes, more than MAX_DOCUMENT_SIZE "
+                    f"({options.MAX_DOCUMENT_SIZE}); it was not sent",
+                )
+            )
+            continue
+        bodies[i] = body
+        if op.action == "index":
+            fingerprints[i] = document_cache.fingerprint(body)
+    unchanged = document_cache.unchanged(
+        [(names[ops[i].index], ops[i], fp) for i, fp in fingerprints.items() if not ops[i].force],
+        options,
+    )
+    lines: list[bytes] = []
+    sent: list[Operation] = []
+    sent_fingerprints: dict[int, str] = {}
+    for i, op in enumerate(ops):
+        if op.action != "delete" and i not in bodies:
+            continue  # rejected above
+        if id(op) in unchanged:
+            result.skipped += 1
+            continue
+        meta: dict[str, Any] = {"_index": names[op.index], "_id": op.doc_id}
+        if op.action == "update" and options.RETRY_ON_CONFLICT:
+            meta["retry_on_conflict"] = options.RETRY_ON_CONFLICT
+        lines.append(json.dumps({op.action: meta}, separators=(",", ":")).encode())
+        if op.action == "index":
+            lines.append(bodies[i])
+            sent_fingerprints[len(sent)] = fingerprints[i]
+        elif op.action == "update":
+            lines.append(b'{"doc":' + bodies[i] + b"}")
+        sent.append(op)
+    return lines, sent, sent_fingerprints
+
+
+def _overrides_update(model: type[Any]) -> bool:
+    from djangoes.documents import SearchDocumentMixin
+
+    method = getattr(model, "as_search_document_update", None)
+    return method is not SearchDocumentMixin.as_search_document_update
+
+
+def _send_to_connection(alias: str, ops: list[Operation], options: Options) -> SyncResult:
+    from djangoes import connections
+
+    conn = connections[alias]
+    result = SyncResult()
+    names = {op.index: conn.get_index_settings(op.index)["NAME"] for op in ops}
+    ops = _drop_left_objects(ops)
+    lines, sent, fingerprints = _build_lines(ops, names, options, result)
+    if not lines:
+        return result
+    body = b"\n".join(lines) + b"\n"
+    params: dict[str, Any] = {}
+    if options.REFRESH:
+        params["refresh"] = options.REFRESH
+    try:
+        with conn.wrap_errors():
+            response = conn.unwrap_response(
+                conn.perform(Call("bulk", index=None, body=body, params=params))
+            )
+    except TransportError as exc:
+        result.failures.extend(Failure(op, str(exc), exc.status) for op in sent)
+        return result
+    retry_full: list[Operation] = []
+    cached: list[tuple[str, Operation, str]] = []
+    forgotten: list[tuple[str, Operation]] = []
+    for position, (op, item) in enumerate(zip(sent, response["items"], strict=True)):
+        outcome = next(iter(item.values()))
+        status = int(outcome.get("status", 0))
+        if 200 <= status < 300 or (op.action == "delete" and status == 404):
+            if op.action == "index":
+                result.indexed += 1
+                cached.append((names[op.index], op, fingerprints[position]))
+            elif op.action == "update":
+                result.updated += 1
+                forgotten.append((names[op.index], op))
+            else:
+                result.deleted += 1
+                forgotten.append((names[op.index], op))
+        elif op.action == "update" and status == 404 and op.instance is not None:
+            # a partial update of a document that is not there yet: send it whole
+            retry_full.append(
+                Operation("index", op.index, op.model, op.doc_id, op.pk, op.instance, force=True)
+            )
+        else:
+            result.failures.append(Failure(op, _item_reason(outcome), status))
+    document_cache.remember(cached, options)
+    document_cache.forget(forgotten, options)
+    if retry_full:
+        result.merge(_send_to_connection(alias, retry_full, options))
+    return result
+
+
+def _item_reason(outcome: dict[str, Any]) -> str:
+    error = outcome.get("error")
+    if isinstance(error, dict):
+        kind, reason = error.get("type"), error.get("reason")
+        caused = (error.get("caused_by") or {}).get("reason")
+        text = f"{kind}: {reason}" if kind else str(reason)
+        return f"{text} ({caused})" if caused else text
+    return str(error or outcome)
