@@ -49,4 +49,75 @@ def check_servers(
 def register_checks() -> None:
     """Register the checks (called from ``AppConfig.ready()``, never at import)."""
     checks.register(check_settings, TAG)
+    checks.register(check_models, TAG, checks.Tags.models)
     checks.register(check_servers, TAG, deploy=True)
+
+
+def check_models(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Indexed models exist and implement the mixins; indexes have mappings and a connection."""
+    from djangoes import connections
+    from djangoes.documents import SearchDocumentManagerMixin, SearchDocumentMixin
+    from djangoes.exceptions import ConfigurationError
+    from djangoes.mappings import load_mapping, mapping_path
+    from djangoes.registry import build_registry, label_of
+
+    parsed = connections.settings
+    if parsed.errors:
+        return []  # check_settings reports them; the rest would only repeat them
+    options = connections.options
+    problems: list[Problem] = []
+    registry = build_registry(parsed, problems)
+    served = {key for server in parsed.servers.values() for key in server["INDICES"]}
+    for key, index in parsed.indices.items():
+        if not index["MODELS"]:
+            continue
+        where = f"ES_INDICES[{key!r}]"
+        if key not in served:
+            problems.append(
+                Problem(
+                    "djangoes.E207",
+                    f"{where} has MODELS but no connection in ES_SERVERS uses it.",
+                    hint=f"Add {key!r} to the INDICES of a connection, e.g. 'default'.",
+                )
+            )
+        try:
+            mapping = load_mapping(index, options)
+        except ConfigurationError as exc:
+            problems.append(Problem("djangoes.E209", str(exc)))
+            continue
+        if mapping is None and not index["SETTINGS"].get("mappings"):
+            problems.append(
+                Problem(
+                    "djangoes.E208" if options.STRICT_VALIDATION else "djangoes.W208",
+                    f"Index {key!r} has no mapping: {str(mapping_path(index, options))!r} does "
+                    "not exist and its SETTINGS have no 'mappings'.",
+                    hint=f"Write the mapping file (python manage.py search_mapping "
+                    f"{index['MODELS'][0]} --index {key} gives a starting point).",
+                    level="error" if options.STRICT_VALIDATION else "warning",
+                )
+            )
+    for key, model in registry:
+        label = label_of(model)
+        if not issubclass(model, SearchDocumentMixin):
+            problems.append(
+                Problem(
+                    "djangoes.E206",
+                    f"{label} is in ES_INDICES[{key!r}]['MODELS'] but does not inherit "
+                    "djangoes.models.SearchDocumentMixin.",
+                    hint=f"class {model.__name__}(SearchDocumentMixin, models.Model) with an "
+                    "as_search_document(self, *, index) method.",
+                )
+            )
+        if not isinstance(model._default_manager, SearchDocumentManagerMixin):
+            problems.append(
+                Problem(
+                    "djangoes.E206",
+                    f"The default manager of {label} (in ES_INDICES[{key!r}]['MODELS']) does not "
+                    "inherit djangoes.models.SearchDocumentManagerMixin.",
+                    hint="class MyManager(SearchDocumentManagerMixin, models.Manager) and use it "
+                    "as the model's first manager (objects = MyManager()).",
+                )
+            )
+    return [to_message(p) for p in problems]

@@ -117,7 +117,7 @@ _FIELD_TYPES: list[tuple[type[models.Field[Any, Any]], dict[str, Any]]] = [
 
 def field_mapping(field: models.Field[Any, Any]) -> dict[str, Any] | None:
     """A mapping for one model field; None for fields a document does not hold as is."""
-    if field.many_to_many or field.one_to_many or field.one_to_one and not field.concrete:
+    if field.many_to_many or field.one_to_many or (field.one_to_one and not field.concrete):
         return None
     if isinstance(field, models.ForeignKey):
         target = field.target_field

@@ -72,3 +72,6 @@ class Unsearchable(models.Model):
     """A model without the mixins, for the system checks."""
 
     name = models.CharField(max_length=10)
+
+    def __str__(self) -> str:
+        return self.name

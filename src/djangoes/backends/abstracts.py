@@ -284,10 +284,12 @@ class Base:
         return names
 
     def get_indices_with_settings(self) -> dict[str, dict[str, Any]]:
-        """``{index name: creation body}`` with SETTINGS and the index's ALIASES."""
+        """``{index name: creation body}``: mapping file, SETTINGS and the index's ALIASES."""
+        from djangoes.mappings import index_creation_body
+
         result: dict[str, dict[str, Any]] = {}
         for index in self.server_indices:
-            body = {k: v for k, v in index["SETTINGS"].items()}
+            body = index_creation_body(index)
             if index["ALIASES"]:
                 aliases = dict(body.get("aliases") or {})
                 for alias in index["ALIASES"]:
@@ -339,6 +341,7 @@ class Base:
                 continue
             self.meta.indices.create(index=name, body=body or None)
             created.append(name)
+        self._forget_documents(created)
         return created
 
     def delete_indices(self, *, missing_ok: bool = True) -> list[str]:
@@ -349,7 +352,15 @@ class Base:
                 continue
             self.meta.indices.delete(index=name)
             deleted.append(name)
+        self._forget_documents(deleted)
         return deleted
+
+    def _forget_documents(self, names: list[str]) -> None:
+        """New or deleted indices hold none of the documents the sync cache remembers."""
+        if names:
+            from djangoes.sync.cache import new_generation
+
+            new_generation(names)
 
     def refresh(self) -> None:
         """Make recent writes to this connection's indices searchable."""

@@ -22,6 +22,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 
 from djangoes.backends.api import Call
+from djangoes.documents import InvalidUpdateFields
 from djangoes.exceptions import DjangoesError, TransportError
 from djangoes.options import Options
 from djangoes.sync import cache as document_cache
@@ -167,6 +168,8 @@ def _build_lines(
                 op.action = "index"
                 document = op.instance.as_search_document(index=op.index)
             body = encode_document(document)
+        except InvalidUpdateFields:
+            raise  # a programming error in the model, not bad data: say so at once
         except (TypeError, ValueError) as exc:
             result.failures.append(Failure(op, f"the document cannot be serialised: {exc}"))
             continue
