@@ -40,7 +40,8 @@ def test_every_key_has_its_documented_default() -> None:
          "DJANGOES['NEVER_AUTO_SYNC'] = ['Post'] has 'Post', which is not an 'app_label.ModelName' "
          "label."),
         ({"ON_ERROR": "ignore"}, "DJANGOES['ON_ERROR'] = 'ignore' must be one of 'raise', 'log'."),
-        ({"CACHE_EXPIRY": -1}, "DJANGOES['CACHE_EXPIRY'] = -1 must be a whole number of at least 0."),
+        ({"CACHE_EXPIRY": -1},
+         "DJANGOES['CACHE_EXPIRY'] = -1 must be a whole number of at least 0."),
     ],
 )  # fmt: skip
 def test_bad_values_are_rejected(raw: dict[str, Any], message: str) -> None:
@@ -52,7 +53,9 @@ def test_bad_values_are_rejected(raw: dict[str, Any], message: str) -> None:
 def test_unknown_keys_suggest_the_right_one() -> None:
     _, problems = parse({"CHUNKSIZE": 100})
     assert problems[0].id == "djangoes.E201"
-    assert "DJANGOES has an unknown key 'CHUNKSIZE'. Did you mean 'CHUNK_SIZE'?" == problems[0].msg
+    assert problems[0].msg == (
+        "DJANGOES has an unknown key 'CHUNKSIZE'. Did you mean 'CHUNK_SIZE'?"
+    )
 
 
 def test_bad_options_raise_on_use(settings: Any) -> None:
@@ -149,8 +152,8 @@ def test_a_mapping_file_that_is_not_json(settings: Any, tmp_path: Path) -> None:
     ("models", "check_id", "text"),
     [
         (["testapp.Nope"], "djangoes.E205", "'testapp.Nope', which is not an installed model"),
-        (["testapp.Unsearchable"], "djangoes.E206", "does not inherit djangoes.models.SearchDocumentMixin"),
-        (["testapp.Author"], "djangoes.E206", "does not inherit djangoes.models.SearchDocumentMixin"),
+        (["testapp.Unsearchable"], "djangoes.E206", "does not inherit djangoes.models.Search"),
+        (["testapp.Author"], "djangoes.E206", "does not inherit djangoes.models.Search"),
     ],
 )  # fmt: skip
 def test_indexed_models_must_exist_and_implement_the_mixins(
