@@ -145,3 +145,21 @@ def test_indices_are_deleted_when_django_pre_setup_fails(raw_engine: RawEngine) 
     assert "no.such.app" in problems(result)
     assert raw_engine.index_names() == []
     assert connections.test_names is None
+
+
+@pytest.mark.parametrize("base", CASES, ids=lambda case: case.__name__)
+def test_indices_are_deleted_when_every_test_is_skipped(
+    base: type[Any], raw_engine: RawEngine
+) -> None:
+    class SearchTests(base):  # type: ignore[misc,valid-type]
+        databases: set[str] = set()
+
+        @unittest.skip("on purpose")
+        def test_skipped(self) -> None:
+            raise AssertionError("never runs")
+
+    result = run(SearchTests)
+    assert len(result.skipped) == 1
+    assert result.wasSuccessful(), problems(result)
+    assert raw_engine.index_names() == []
+    assert connections.test_names is None

@@ -85,8 +85,12 @@ class DjangoesTestMixin(_MixinBase):
         """Switch to test names if nobody has (undone after the class), then Django's set-up."""
         names = ensure_test_names()
         names.__enter__()
-        # A class cleanup also runs when setUpClass fails half-way.
+        # Class cleanups run last-in first-out, also when setUpClass fails half-way.
         cls.addClassCleanup(names.__exit__, None, None, None)
+        # Django 5.2 runs a TransactionTestCase's first _pre_setup in
+        # setUpClass; when that test is then skipped, or setUpClass fails
+        # after it, no _post_teardown deletes what it created.
+        cls.addClassCleanup(delete_test_indices, cls.es_connections)
         super().setUpClass()
 
     _pre_setup: Any = (
