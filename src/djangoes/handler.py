@@ -44,6 +44,8 @@ SETTING_NAMES = frozenset({"ES_SERVERS", "ES_INDICES", "DJANGOES", "SEARCH_SETTI
 class TestNames:
     """Test mode: which suffix is added to every test index and alias name."""
 
+    __test__ = False  # not a test class, whatever pytest thinks of the name
+
     suffix: str = ""
 
 
