@@ -118,3 +118,25 @@ def document_ids(url: str, index: str) -> list[str]:
     """Ids of the documents of ``index`` at ``url``, sorted."""
     result = request_json("POST", f"{url}/{index}/_search", {"size": 100})
     return sorted(hit["_id"] for hit in result["hits"]["hits"])
+
+
+def read_line_matching(process: subprocess.Popen[str], pattern: str, timeout: float = 60.0) -> str:
+    """The first line of the process's stdout containing ``pattern`` (AssertionError if none)."""
+    import selectors
+
+    assert process.stdout is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            if selector.select(deadline - time.monotonic()):
+                line = process.stdout.readline()
+                if not line:
+                    break
+                if pattern in line:
+                    return line
+                seen.append(line)
+    process.kill()
+    _, err = process.communicate()
+    raise AssertionError(f"no line with {pattern!r}; stdout: {seen!r}; stderr:\n{err}")

@@ -14,7 +14,7 @@ does differently from OpenSearch (:class:`EmbeddedFeatures`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -58,7 +58,9 @@ class EmbeddedBackend(SimpleHttpBackend):
     engine_distribution: ClassVar[str] = "osmem-server"
     engine_version_range: ClassVar[tuple[tuple[int, ...], tuple[int, ...]]] = ((0, 1, 6), (0, 2))
 
-    def __init__(self, alias: str, server: ServerSettings, indices: list[IndexSettings]) -> None:
+    def __init__(
+        self, alias: str, server: ServerSettings, indices: Sequence[IndexSettings]
+    ) -> None:
         super().__init__(alias, server, indices)
         # The engine picks its address when it starts: until then there is none
         # (``server`` is this backend's own copy of the settings).

@@ -175,16 +175,19 @@ def _spawn_keeper(config: EngineConfig, holder: ProcessRef) -> EngineState:
         "--holder", json.dumps(holder.to_json()),
     ]  # fmt: skip
     log_path = runtime_dir / LOG_FILE
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            cwd=runtime_dir,
-            env=env,
-            start_new_session=True,
-        )
+    try:
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                cwd=runtime_dir,
+                env=env,
+                start_new_session=True,
+            )
+    except OSError as exc:
+        raise EngineStartError(f"{config.label}: cannot run {command[0]!r}: {exc}") from exc
     try:
         messages = _read_keeper(process, config.startup_timeout + KEEPER_START_MARGIN)
     finally:

@@ -62,7 +62,9 @@ POLL_INTERVAL = 0.2
 LOCK_TIMEOUT = 120.0
 #: How long the engine gets to exit after its stdin is closed.
 STOP_GRACE = 5.0
-_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+_STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)
+)
 
 
 class Keeper:
@@ -84,6 +86,7 @@ class Keeper:
         self.stop_reason: str | None = None
         self._data_lock: FileLock | None = None
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
+        self._stderr_relay: threading.Thread | None = None
         self._old_handlers: dict[int, Any] = {}
         # While signal handlers are installed, they write to this pipe to wake
         # the watch loop at once instead of after its next poll.
@@ -149,9 +152,10 @@ class Keeper:
         :class:`EngineStartError` (with what the engine said) when it cannot start.
         """
         config = self.config
+        binary = config.resolve_binary()
         seed = self._claim_data_dir()
         args = [
-            config.resolve_binary(),
+            binary,
             "--addr", f"127.0.0.1:{config.port}",
             "--no-ja",  # the Japanese dictionary alone costs ~140 MiB
             "--parent-pid", str(self.me.pid),
@@ -173,7 +177,7 @@ class Keeper:
         except OSError as exc:
             self._release_data_dir()
             raise EngineStartError(f"Cannot run osmem-server {args[0]!r}: {exc}") from exc
-        self._relay(self.process.stderr, self._stderr_tail.append)
+        self._stderr_relay = self._relay(self.process.stderr, self._stderr_tail.append)
         try:
             ready = self._wait_ready(seed)
         except EngineStartError:
@@ -259,7 +263,8 @@ class Keeper:
             code: int | None = process.wait(timeout=1.0)
         except subprocess.TimeoutExpired:
             code = None
-        time.sleep(0.05)  # let the stderr relay catch the last lines
+        if code is not None and self._stderr_relay is not None:
+            self._stderr_relay.join(timeout=1.0)  # it ends at EOF: all was said
         said = " | ".join(self._stderr_tail) or "nothing"
         where = f" loading the snapshot {str(seed)!r}" if seed else ""
         if code is None:
@@ -270,13 +275,16 @@ class Keeper:
             f"{self.config.label}: osmem-server {problem}{where}. It said: {said}"
         )
 
-    def _relay(self, stream: IO[bytes] | None, keep: Callable[[str], None] | None) -> None:
+    def _relay(
+        self, stream: IO[bytes] | None, keep: Callable[[str], None] | None
+    ) -> threading.Thread | None:
         """Copy the engine's output to our stderr (the log file for a background keeper).
 
         Reading it also keeps the pipe from filling up and blocking the engine.
+        Returns the thread that does it.
         """
         if stream is None:
-            return
+            return None
 
         def run() -> None:
             for raw in stream:
@@ -286,7 +294,9 @@ class Keeper:
                 sys.stderr.write(line + "\n")
                 sys.stderr.flush()
 
-        threading.Thread(target=run, name="osmem-relay", daemon=True).start()
+        thread = threading.Thread(target=run, name="osmem-relay", daemon=True)
+        thread.start()
+        return thread
 
     # -- watch ---------------------------------------------------------------------
 

@@ -128,7 +128,10 @@ def prepare_runtime_dir(path: Path) -> Path:
     shared temporary directory, belongs to another user or is writable by others.
     """
     try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Both levels private: parents=True alone would create the parent with
+        # the umask's permissions.
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, exist_ok=True)
         info = path.stat()
         parent = path.parent.stat()
     except OSError as exc:
