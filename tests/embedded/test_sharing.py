@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import time
 
+from djangoes.embedded import EngineConfig, ensure_engine, find_engine, stop_engine
+from djangoes.embedded.procs import ProcessRef
 from tests.embedded.conftest import Spawn
 from tests.embedded.utils import (
     DJANGO_PROLOGUE,
@@ -133,3 +136,35 @@ def test_a_stale_state_file_is_replaced(dirs: Dirs, spawn: Spawn) -> None:
     assert new.engine.is_alive()
     finish(first)
     finish(second)
+
+
+def test_find_and_stop_an_engine_by_its_configuration(dirs: Dirs) -> None:
+    config = EngineConfig(runtime_dir=dirs.runtime)
+    assert find_engine(config) is None
+    assert stop_engine(config) is False
+
+    state = ensure_engine(config)
+    found = find_engine(config)
+    assert found is not None
+    assert found.url == state.url
+    assert found.holders == [ProcessRef.current()]
+
+    assert stop_engine(config) is True
+    assert not state.keeper.is_alive()
+    wait_until(lambda: not state.engine.is_alive(), what="the engine to exit")
+    assert find_engine(config) is None
+    assert stop_engine(config) is False
+
+
+def test_an_engine_that_dies_is_replaced_by_the_next_use(dirs: Dirs) -> None:
+    config = EngineConfig(runtime_dir=dirs.runtime)
+    old = ensure_engine(config)
+    assert old.engine.send(signal.SIGKILL)  # the engine crashes
+
+    wait_until(lambda: not old.keeper.is_alive(), what="its keeper to notice and exit")
+    assert not (dirs.runtime / "engine.json").exists()
+    assert "osmem-server exited with status -9" in (dirs.runtime / "engine.log").read_text()
+
+    new = ensure_engine(config)
+    assert new.engine != old.engine
+    assert document_ids(new.url, "_all") == []

@@ -6,6 +6,7 @@ into an :class:`EngineConfig`; every other PARAMS key goes to the client.
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import os
 import re
@@ -124,7 +125,9 @@ def param_problems(alias: str, params: Mapping[str, Any]) -> list[Problem]:
     ):
         bad("startup_timeout", "a number of seconds > 0", "The default is 30.")
     binary = params.get("binary")
-    if _is_path(binary) and not os.access(os.fspath(binary), os.X_OK):  # type: ignore[arg-type]
+    if _is_path(binary) and not (
+        os.path.isfile(binary) and os.access(binary, os.X_OK)  # type: ignore[arg-type]
+    ):
         bad(
             "binary",
             "the path of an executable osmem-server",
@@ -165,7 +168,7 @@ def default_runtime_dir(
     key = "\0".join((str(base.resolve()), settings_module or "", alias))
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", base.name)[:40] or "project"
-    user = os.getuid() if hasattr(os, "getuid") else os.getlogin()
+    user = os.getuid() if hasattr(os, "getuid") else getpass.getuser()
     return Path(tempfile.gettempdir()) / f"djangoes-{user}" / f"{slug}-{alias}-{digest}"
 
 
@@ -176,8 +179,9 @@ def config_from_params(alias: str, params: Mapping[str, Any]) -> EngineConfig:
     (the working directory without it). Raises
     :class:`~djangoes.exceptions.ConfigurationError` on an invalid value.
     """
-    for problem in param_problems(alias, params):
-        raise problem.as_exception()
+    problems = param_problems(alias, params)
+    if problems:
+        raise problems[0].as_exception()
     project = _project_dir()
 
     def path(key: str) -> Path | None:

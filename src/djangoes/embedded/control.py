@@ -83,13 +83,20 @@ def _clear_stale(runtime_dir: Path, state: EngineState) -> None:
 
 
 def _wait_for_stop(config: EngineConfig, state: EngineState, deadline: float) -> None:
-    """Wait (without the lock, which the keeper needs) until a stopping keeper is gone."""
-    if not state.keeper.wait_gone(max(0.0, deadline - time.monotonic())):
+    """Wait a moment (without the lock, which the keeper needs) for a stopping keeper.
+
+    The caller looks again afterwards: the keeper may be gone, or its engine
+    may answer again (it was only busy). Raises :class:`EngineError` once
+    ``deadline`` has passed.
+    """
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
         raise EngineError(
-            f"{config.label} at {state.url} (keeper pid {state.keeper.pid}) no longer answers "
-            f"but its keeper did not exit. Stop that process, then try again; its log is "
-            f"{str(state.log_file)!r}."
+            f"{config.label} at {state.url} (engine pid {state.engine.pid}) does not answer, "
+            f"and its keeper (pid {state.keeper.pid}) did not stop it. Stop that process, "
+            f"then try again; its log is {str(state.log_file)!r}."
         )
+    state.keeper.wait_gone(min(1.0, remaining))
 
 
 def _check_matches(config: EngineConfig, state: EngineState) -> None:
