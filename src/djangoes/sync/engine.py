@@ -218,13 +218,30 @@ def _overrides_update(model: type[Any]) -> bool:
     return method is not SearchDocumentMixin.as_search_document_update
 
 
-def _send_to_connection(alias: str, ops: list[Operation], options: Options) -> SyncResult:
+def _send_to_connection(
+    alias: str,
+    ops: list[Operation],
+    options: Options,
+    *,
+    target: str | None = None,
+    in_queryset: bool = False,
+    raise_transport_errors: bool = False,
+) -> SyncResult:
+    """One bulk request for ``ops`` on connection ``alias``.
+
+    ``target`` writes to that index instead of each index's NAME (a rebuild's
+    new physical index); ``in_queryset`` says the objects were just read from
+    their search querysets, so they are not checked again;
+    ``raise_transport_errors`` raises a failed request instead of turning it
+    into one failure per operation.
+    """
     from djangoes import connections
 
     conn = connections[alias]
     result = SyncResult()
-    names = {op.index: conn.get_index_settings(op.index)["NAME"] for op in ops}
-    ops = _drop_left_objects(ops)
+    names = {op.index: target or conn.get_index_settings(op.index)["NAME"] for op in ops}
+    if not in_queryset:
+        ops = _drop_left_objects(ops)
     lines, sent, fingerprints = _build_lines(ops, names, options, result)
     if not lines:
         return result
@@ -238,6 +255,8 @@ def _send_to_connection(alias: str, ops: list[Operation], options: Options) -> S
                 conn.perform(Call("bulk", index=None, body=body, params=params))
             )
     except TransportError as exc:
+        if raise_transport_errors:
+            raise
         result.failures.extend(Failure(op, str(exc), exc.status) for op in sent)
         return result
     retry_full: list[Operation] = []
@@ -266,7 +285,15 @@ def _send_to_connection(alias: str, ops: list[Operation], options: Options) -> S
     document_cache.remember(cached, options)
     document_cache.forget(forgotten, options)
     if retry_full:
-        result.merge(_send_to_connection(alias, retry_full, options))
+        result.merge(
+            _send_to_connection(
+                alias,
+                retry_full,
+                options,
+                target=target,
+                raise_transport_errors=raise_transport_errors,
+            )
+        )
     return result
 
 
@@ -278,3 +305,37 @@ def _item_reason(outcome: dict[str, Any]) -> str:
         text = f"{kind}: {reason}" if kind else str(reason)
         return f"{text} ({caused})" if caused else text
     return str(error or outcome)
+
+
+def index_objects(
+    index: str,
+    objects: Sequence[Any],
+    *,
+    using: str | None = None,
+    target: str | None = None,
+    options: Options | None = None,
+) -> SyncResult:
+    """Index ``objects`` in ``index`` now, in one bulk request: the path of bulk (re)indexing.
+
+    The objects must come from their models' ``get_search_queryset(index=index)``
+    (they are not checked again). Documents are built as by
+    :func:`send_operations` (``prepare_search_documents`` first, serialised
+    once, MAX_DOCUMENT_SIZE enforced) and always sent, whatever the document
+    cache says. ``using`` is the connection (default: the one holding
+    ``index``); ``target`` an index to write to instead of the index's NAME
+    (a rebuild's new physical index).
+
+    Returns what was done; documents refused (by djangoes or the engine) are
+    in ``failures``, never raised. Raises the djangoes ``TransportError`` when
+    the request as a whole fails (engine unreachable, index missing...).
+    """
+    from djangoes import connections
+
+    options = options or connections.options
+    ops = [Operation.for_instance("index", index, obj, force=True) for obj in objects]
+    if not ops:
+        return SyncResult()
+    alias = using or connections.alias_for_index(index)
+    return _send_to_connection(
+        alias, ops, options, target=target, in_queryset=True, raise_transport_errors=True
+    )

@@ -1,0 +1,70 @@
+"""The errors of the index lifecycle.
+
+::
+
+    DjangoesError
+     └── LifecycleError                .index: the ES_INDICES key
+          ├── IndexExistsError          create: NAME is already an index or an alias
+          ├── IndexMissingError         update / prune / delete: nothing behind NAME
+          │    (also LookupError)
+          ├── NoModelsError             update / prune / rebuild: the index has no MODELS
+          │    (also ConfigurationError)
+          ├── RebuildAborted            documents failed while a rebuild was loading
+          └── PruneError                the engine refused to delete orphaned documents
+
+Engine errors (unreachable, refused request) are the djangoes
+``TransportError`` family, raised as they come.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from djangoes.exceptions import ConfigurationError, DjangoesError
+
+if TYPE_CHECKING:
+    from djangoes.sync.engine import Failure
+
+
+class LifecycleError(DjangoesError):
+    """An index lifecycle step cannot be done; the message says why and what to do."""
+
+    def __init__(self, index: str, message: str) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+class IndexExistsError(LifecycleError):
+    """``create_index``: the index's NAME is already taken by an index or an alias."""
+
+
+class IndexMissingError(LifecycleError, LookupError):
+    """The index has not been created (nothing answers to its NAME)."""
+
+
+class NoModelsError(LifecycleError, ConfigurationError):
+    """The index has no MODELS, so it cannot be loaded, pruned or rebuilt from the database."""
+
+
+class RebuildAborted(LifecycleError):
+    """Documents failed while a rebuild was loading; the live index was left as it was.
+
+    ``failures`` lists them; ``new_index`` is the physical index that was being
+    built (deleted again).
+    """
+
+    def __init__(
+        self, index: str, message: str, *, new_index: str, failures: Sequence[Failure]
+    ) -> None:
+        super().__init__(index, message)
+        self.new_index = new_index
+        self.failures = list(failures)
+
+
+class PruneError(LifecycleError):
+    """The engine refused to delete some orphaned documents; ``reasons`` maps id -> reason."""
+
+    def __init__(self, index: str, message: str, *, reasons: dict[str, str]) -> None:
+        super().__init__(index, message)
+        self.reasons = reasons

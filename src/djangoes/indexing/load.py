@@ -1,0 +1,177 @@
+"""Bulk (re)indexing: every object of every model of an index, streamed in chunks.
+
+Each model's ``get_search_queryset(index=key)`` is read in chunks of
+CHUNK_SIZE by primary key (keyset pagination, never OFFSET), so memory stays
+flat whatever the table size; each chunk is one bulk request through the
+sync engine (:func:`djangoes.sync.engine.index_objects`), which calls
+``prepare_search_documents`` for the chunk and reports per-document failures
+without stopping. The index is refreshed once at the end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+
+from djangoes.exceptions import ConfigurationError
+from djangoes.indexing.errors import IndexMissingError, NoModelsError
+from djangoes.indexing.names import Target, get_target, index_state
+from djangoes.registry import label_of
+
+if TYPE_CHECKING:
+    from djangoes.options import Options
+    from djangoes.sync.engine import Failure
+
+#: A progress callback: called with (items done so far, total or None), first with 0.
+Progress = Callable[[int, "int | None"], None]
+
+
+@dataclass
+class IndexingResult:
+    """What a bulk (re)indexing did."""
+
+    #: The ES_INDICES key.
+    index: str
+    #: The index written to (NAME, or a rebuild's new physical index).
+    written_to: str
+    #: Objects read from the search querysets, per ``"app_label.Model"``.
+    objects: dict[str, int] = field(default_factory=dict)
+    #: Documents the engine accepted.
+    indexed: int = 0
+    #: Documents refused (by djangoes before sending, or by the engine).
+    failures: list[Failure] = field(default_factory=list)
+    #: Wall-clock seconds.
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> int:
+        """Objects read, all models together."""
+        return sum(self.objects.values())
+
+
+def index_models(target: Target) -> tuple[type[models.Model], ...]:
+    """The models of the index; raises NoModelsError when it has none."""
+    from djangoes.registry import get_registry
+
+    found = get_registry().models_for(target.key)
+    if not found:
+        raise NoModelsError(
+            target.key,
+            f"ES_INDICES[{target.key!r}] has no MODELS, so its documents cannot come from the "
+            "database. Add 'app_label.ModelName' labels to its MODELS.",
+        )
+    return found
+
+
+def search_queryset(model: type[models.Model], key: str) -> models.QuerySet[Any]:
+    """``model``'s ``get_search_queryset(index=key)``; ConfigurationError if it has none."""
+    manager = model._default_manager
+    method = getattr(manager, "get_search_queryset", None)
+    if method is None:
+        raise ConfigurationError(
+            f"The default manager of {label_of(model)} has no get_search_queryset(): add "
+            "djangoes.models.SearchDocumentManagerMixin to it."
+        )
+    queryset: models.QuerySet[Any] = method(index=key)
+    return queryset
+
+
+def require_existing(target: Target, doing: str) -> None:
+    """IndexMissingError (saying how to create it) unless something answers to NAME."""
+    if index_state(target.conn, target.name).kind == "missing":
+        raise IndexMissingError(
+            target.key,
+            f"Cannot {doing} {target.describe()}: it does not exist. Create it first "
+            f"(manage.py create_search_index {target.key}, or "
+            "djangoes.indexing.create_index()).",
+        )
+
+
+def load_documents(
+    target: Target,
+    *,
+    write_to: str,
+    options: Options,
+    chunk_size: int | None = None,
+    progress: Progress | None = None,
+) -> IndexingResult:
+    """Index every object of the index's models into ``write_to``; returns the counts.
+
+    Failures of single documents are collected in the result, not raised.
+    Raises the djangoes ``TransportError`` family when a request fails as a
+    whole, NoModelsError when the index has no MODELS.
+    """
+    from djangoes.sync import iter_chunks
+    from djangoes.sync.engine import index_objects
+
+    started = time.monotonic()
+    size = chunk_size or options.CHUNK_SIZE
+    # One refresh at the end, not one per chunk.
+    send_options = dataclasses.replace(options, REFRESH=False)
+    querysets = [(model, search_queryset(model, target.key)) for model in index_models(target)]
+    result = IndexingResult(target.key, write_to)
+    total = sum(qs.count() for _, qs in querysets) if progress is not None else None
+    done = 0
+    if progress is not None:
+        progress(0, total)
+    for model, queryset in querysets:
+        label = label_of(model)
+        result.objects[label] = 0
+        for chunk in iter_chunks(queryset, size):
+            sent = index_objects(
+                target.key,
+                chunk,
+                using=target.alias,
+                target=write_to,
+                options=send_options,
+            )
+            result.objects[label] += len(chunk)
+            result.indexed += sent.indexed
+            result.failures.extend(sent.failures)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, total)
+    target.conn.meta.indices.refresh(index=write_to)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def update_index(
+    key: str,
+    *,
+    using: str | None = None,
+    chunk_size: int | None = None,
+    progress: Progress | None = None,
+    raise_errors: bool = True,
+) -> IndexingResult:
+    """(Re)index every object of every model of index ``key`` in place; returns the counts.
+
+    Documents are written to the index's NAME (its live physical index), in
+    bulk requests of ``chunk_size`` (default CHUNK_SIZE), and the index is
+    refreshed at the end. ``progress(done, total)`` is called after each
+    chunk. Documents that fail do not stop the run: they are in
+    ``result.failures`` and, with ``raise_errors``, handled at the end by the
+    ON_ERROR policy (``SyncError`` raised, or logged).
+
+    Raises IndexMissingError when the index was not created, NoModelsError
+    when it has no MODELS, and the djangoes ``TransportError`` family when the
+    engine fails a request as a whole.
+    """
+    from djangoes import connections
+    from djangoes.sync.engine import handle_failures
+
+    target = get_target(key, using)
+    options = connections.options
+    index_models(target)
+    require_existing(target, "update")
+    result = load_documents(
+        target, write_to=target.name, options=options, chunk_size=chunk_size, progress=progress
+    )
+    if raise_errors and result.failures:
+        handle_failures(result.failures, options)
+    return result
