@@ -9,7 +9,7 @@ import os
 
 SECRET_KEY = "djangoes-embedded-tests"
 USE_TZ = True
-INSTALLED_APPS = ["djangoes"]
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "djangoes"]
 BASE_DIR = os.environ["DJANGOES_TEST_BASE_DIR"]
 
 _PARAMS: dict[str, object] = {"runtime_dir": os.environ["DJANGOES_TEST_RUNTIME_DIR"]}

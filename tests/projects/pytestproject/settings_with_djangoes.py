@@ -4,7 +4,7 @@ import os
 
 SECRET_KEY = "pytestproject"
 USE_TZ = True
-INSTALLED_APPS = ["djangoes"]
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "djangoes"]
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 ES_SERVERS = {
     "default": {

@@ -39,7 +39,7 @@ if os.environ.get("RUNNERPROJECT_START_METHOD"):
 SECRET_KEY = "runnerproject"
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-INSTALLED_APPS = ["django.contrib.contenttypes", "djangoes", "searchapp"]
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "djangoes", "searchapp"]
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 TEST_RUNNER = os.environ.get("RUNNERPROJECT_TEST_RUNNER", "djangoes.test.runner.DiscoverRunner")
 

@@ -1,0 +1,321 @@
+"""Run a search or a count and log it as a :class:`~djangoes.search.models.SearchQuery`.
+
+::
+
+    from djangoes.models import execute_search
+
+    sq = execute_search(
+        "blog",
+        {"query": {"match": {"title": terms}}, "aggs": {"authors": {"terms": {"field": "author"}}}},
+        user=request.user,
+        search_terms=terms,
+    )
+    sq.total_hits, sq.hits, sq.aggregations   # logged
+    sq.search_response                         # the whole response, in memory only
+
+The engine's errors are raised as they are (``djangoes.exceptions``); a search
+that fails is not logged.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from time import perf_counter
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+from djangoes.backends.api import SPECS
+from djangoes.search.models import SearchQuery
+
+__all__ = ["build_count_body", "build_search_body", "execute_count", "execute_search"]
+
+#: Top-level keys of a search request body (anything else is a query clause).
+SEARCH_BODY_KEYS = frozenset(
+    SPECS["search"].renames.get(key, key) for key in SPECS["search"].body_fields
+) | {"from", "_source", "aggregations"}
+
+#: Keys of a search body that do not change which documents match: a count
+#: ignores them, so one body serves both the search and its count.
+NOT_COUNTED_KEYS = frozenset(
+    {
+        "_source", "aggregations", "aggs", "collapse", "docvalue_fields", "explain", "fields",
+        "from", "highlight", "indices_boost", "profile", "rescore", "script_fields",
+        "search_after", "seq_no_primary_term", "size", "sort", "stats", "stored_fields",
+        "suggest", "timeout", "track_scores", "track_total_hits", "version",
+    }
+)  # fmt: skip
+
+
+def _as_body(query: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A deep copy of ``query`` as a request body (a bare query clause is wrapped)."""
+    if query is None:
+        return {"query": {"match_all": {}}}
+    if not isinstance(query, Mapping):
+        raise TypeError(
+            f"query must be a search body (a dict such as {{'query': {{'match_all': {{}}}}}}), "
+            f"not {type(query).__name__}."
+        )
+    body = copy.deepcopy(dict(query))
+    if body and not body.keys() & SEARCH_BODY_KEYS:
+        # {"match_all": {}} as in elasticsearch-django's README: a query clause.
+        return {"query": body}
+    return body
+
+
+def _page_value(body: dict[str, Any], key: str, given: int | None, default: int) -> int:
+    """The ``size`` / ``from`` to send: the argument, else the body's, else the default."""
+    name = "from_" if key == "from" else key
+    if given is not None and key in body and body[key] != given:
+        raise ValueError(
+            f"{name}={given!r} contradicts {key!r}: {body[key]!r} in the query body; give it once."
+        )
+    value = given if given is not None else body.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a whole number of at least 0, not {value!r}.")
+    return value
+
+
+def build_search_body(
+    query: Mapping[str, Any] | None,
+    *,
+    size: int | None = None,
+    from_: int | None = None,
+) -> dict[str, Any]:
+    """The request body :func:`execute_search` sends for ``query`` (a new dict).
+
+    ``query`` is a search body (``{"query": ..., "aggs": ..., "sort": ...}``),
+    a bare query clause (``{"match_all": {}}``, wrapped as ``{"query": ...}``)
+    or None (every document). ``size`` defaults to the body's, else to
+    ``DJANGOES['PAGE_SIZE']``; ``from_`` to the body's, else 0. With
+    ``DJANGOES['INCLUDE_SOURCE'] = False`` the body asks for no ``_source``
+    unless it says otherwise.
+
+    Raises ``TypeError`` if ``query`` is not a dict, ``ValueError`` if
+    ``size``/``from_`` are negative or contradict the body.
+    """
+    from djangoes import connections
+
+    options = connections.options
+    body = _as_body(query)
+    body["size"] = _page_value(body, "size", size, options.PAGE_SIZE)
+    body["from"] = _page_value(body, "from", from_, 0)
+    if not options.INCLUDE_SOURCE:
+        body.setdefault("_source", False)
+    return body
+
+
+def build_count_body(query: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The request body :func:`execute_count` sends for ``query`` (a new dict).
+
+    The same bodies as :func:`build_search_body` are accepted; what does not
+    change which documents match (``size``, ``sort``, ``aggs``,
+    ``highlight``...) is left out. Raises ``ValueError`` for keys that would
+    change the number of matches but that the count API cannot take
+    (``post_filter``, ``min_score``...): count with a ``bool`` query instead.
+    """
+    body = _as_body(query)
+    refused = sorted(set(body) - NOT_COUNTED_KEYS - {"query"})
+    if refused:
+        raise ValueError(
+            f"execute_count() cannot apply {', '.join(map(repr, refused))} of the query body: "
+            "the count API only takes 'query'. Put those conditions into the query (a 'bool' "
+            "query with a 'filter'), or use execute_search(..., size=0) and its total_hits."
+        )
+    return {"query": body["query"]} if "query" in body else {}
+
+
+def _user_to_log(user: Any) -> Any:
+    """The user to store: None for no user or an anonymous one (``request.user`` works)."""
+    if user is None or getattr(user, "is_anonymous", False):
+        return None
+    return user
+
+
+def _max_length(name: str) -> int:
+    """``max_length`` of the query log's text field ``name``."""
+    field = SearchQuery._meta.get_field(name)
+    assert isinstance(field, models.CharField)
+    assert field.max_length is not None
+    return field.max_length
+
+
+def _check_reference(reference: str | None) -> str:
+    reference = reference or ""
+    limit = _max_length("reference")
+    if len(reference) > limit:
+        raise ValueError(
+            f"reference is {len(reference)} characters long; the query log keeps at most "
+            f"{limit}. Use a shorter reference (a session key, a page name...)."
+        )
+    return reference
+
+
+def _terms_to_log(search_terms: str | None) -> str:
+    """What the user typed, cut to the length of the log's field (it is end-user input)."""
+    limit = _max_length("search_terms")
+    return (search_terms or "")[:limit]
+
+
+def hit_metadata(hit: Mapping[str, Any], rank: int) -> dict[str, Any]:
+    """What the query log keeps of one hit: id, index, score, rank, and highlight/sort if any."""
+    meta: dict[str, Any] = {
+        "id": str(hit["_id"]),
+        "index": hit.get("_index"),
+        "score": hit.get("_score"),
+        "rank": rank,
+    }
+    for key in SearchQuery.OPTIONAL_HIT_KEYS:
+        if hit.get(key) is not None:
+            meta[key] = hit[key]
+    return meta
+
+
+def _total(hits: Mapping[str, Any], offset: int) -> tuple[int, str]:
+    """``(total hits, relation)`` from a response's ``hits`` object.
+
+    Without a total (``track_total_hits: false``) the hits seen so far are a
+    lower bound.
+    """
+    total = hits.get("total")
+    if isinstance(total, Mapping):
+        relation = str(total.get("relation") or SearchQuery.TotalHitsRelation.ACCURATE)
+        return int(total["value"]), relation
+    if isinstance(total, int):
+        return total, SearchQuery.TotalHitsRelation.ACCURATE
+    return offset + len(hits.get("hits") or ()), SearchQuery.TotalHitsRelation.ESTIMATE
+
+
+def _connection(index: str, using: str | None) -> Any:
+    from djangoes import connections
+
+    return connections[using if using is not None else connections.alias_for_index(index)]
+
+
+def _check_params(params: Mapping[str, Any] | None, api: str) -> dict[str, Any]:
+    """``params`` as a dict; ValueError for names that are body fields of ``api``."""
+    params = dict(params or {})
+    in_body = sorted(k for k in params if k in SPECS[api].body_fields or k == "body")
+    if in_body:
+        raise ValueError(
+            f"params are URL parameters; {', '.join(map(repr, in_body))} belong in the query "
+            "body (so that the log shows what was asked)."
+        )
+    return params
+
+
+def execute_search(
+    index: str,
+    query: Mapping[str, Any] | None = None,
+    *,
+    user: Any = None,
+    search_terms: str = "",
+    reference: str = "",
+    save: bool = True,
+    size: int | None = None,
+    from_: int | None = None,
+    using: str | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> SearchQuery:
+    """Search ``index`` (an ``ES_INDICES`` key) and return the logged :class:`SearchQuery`.
+
+    ``query`` is the request body (see :func:`build_search_body` for the
+    forms it may take and how ``size``/``from_`` and ``_source`` are set).
+    ``user`` (None or anonymous: not recorded), ``search_terms`` (cut to 400
+    characters) and ``reference`` (at most 100) are stored with it. The
+    request goes to the connection holding the index, or to ``using``;
+    ``params`` are URL parameters (``routing``, ``preference``...).
+
+    The returned object is saved unless ``save=False``; its
+    ``search_response`` is the engine's whole response (kept in memory only).
+    ``duration`` is the time the request took, in seconds.
+
+    Raises the engine's errors as ``djangoes.exceptions.TransportError``
+    subclasses (nothing is logged then), ``IndexDoesNotExist`` for an
+    unknown index, ``TypeError``/``ValueError`` for bad arguments.
+    """
+    body = build_search_body(query, size=size, from_=from_)
+    url_params = _check_params(params, "search")
+    reference = _check_reference(reference)
+    conn = _connection(index, using)
+    executed_at = timezone.now()
+    started = perf_counter()
+    response: dict[str, Any] = conn.search(index=index, body=copy.deepcopy(body), **url_params)
+    duration = perf_counter() - started
+    hits = response.get("hits") or {}
+    offset = body["from"]
+    total, relation = _total(hits, offset)
+    search_query = SearchQuery(
+        user=_user_to_log(user),
+        index=index,
+        search_terms=_terms_to_log(search_terms),
+        query=body,
+        query_type=SearchQuery.QueryType.SEARCH,
+        hits=[
+            hit_metadata(hit, offset + position)
+            for position, hit in enumerate(hits.get("hits") or (), start=1)
+        ],
+        total_hits=total,
+        total_hits_relation=relation,
+        aggregations=response.get("aggregations") or {},
+        reference=reference,
+        executed_at=executed_at,
+        duration=duration,
+    )
+    search_query.search_response = response
+    if save:
+        search_query.save()
+    return search_query
+
+
+def execute_count(
+    index: str,
+    query: Mapping[str, Any] | None = None,
+    *,
+    user: Any = None,
+    search_terms: str = "",
+    reference: str = "",
+    save: bool = True,
+    using: str | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> SearchQuery:
+    """Count the documents of ``index`` matching ``query``; return the logged :class:`SearchQuery`.
+
+    Takes the same arguments as :func:`execute_search` (without paging);
+    the body sent is :func:`build_count_body` of ``query``. The result is in
+    ``total_hits`` (always exact), ``hits`` is empty, ``search_response``
+    the engine's response.
+
+    Raises what :func:`execute_search` raises, and ``ValueError`` for body
+    keys a count cannot apply.
+    """
+    body = build_count_body(query)
+    url_params = _check_params(params, "count")
+    reference = _check_reference(reference)
+    conn = _connection(index, using)
+    executed_at = timezone.now()
+    started = perf_counter()
+    response: dict[str, Any] = conn.count(
+        index=index, body=copy.deepcopy(body) or None, **url_params
+    )
+    duration = perf_counter() - started
+    search_query = SearchQuery(
+        user=_user_to_log(user),
+        index=index,
+        search_terms=_terms_to_log(search_terms),
+        query=body,
+        query_type=SearchQuery.QueryType.COUNT,
+        hits=[],
+        total_hits=int(response["count"]),
+        total_hits_relation=SearchQuery.TotalHitsRelation.ACCURATE,
+        aggregations={},
+        reference=reference,
+        executed_at=executed_at,
+        duration=duration,
+    )
+    search_query.search_response = response
+    if save:
+        search_query.save()
+    return search_query

@@ -1,0 +1,504 @@
+"""Search results that fit Django: ordered querysets, hits for templates, pagination.
+
+* :func:`queryset_from_search_query` - the objects of a page of hits, in hit
+  order, annotated with ``search_rank`` and ``search_score`` (what
+  ``Model.objects.from_search_query(sq)`` returns);
+* :class:`Hit` - one hit with template-friendly names (``hit.source.title``:
+  templates cannot read keys that start with an underscore, like ``_source``);
+* :class:`SearchResults` - a lazy, sliceable search for
+  ``django.core.paginator.Paginator``; :class:`SearchPaginator` gets a page
+  and the total in one request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.paginator import Page, Paginator
+from django.db import models
+from django.db.models import Case, FloatField, IntegerField, Value, When
+from django.db.models.query import ModelIterable
+
+from djangoes.exceptions import ConfigurationError
+from djangoes.search.execute import NOT_COUNTED_KEYS, _as_body, _total, execute_search
+from djangoes.search.models import SearchQuery
+
+__all__ = [
+    "Hit",
+    "ResultList",
+    "SearchPaginator",
+    "SearchResults",
+    "hits_of",
+    "queryset_from_search_query",
+]
+
+_M = TypeVar("_M", bound=models.Model)
+
+#: Largest ``from + size`` of a page, as engines allow by default
+#: (``index.max_result_window``).
+MAX_RESULT_WINDOW = 10_000
+
+
+# -- hits back to objects --------------------------------------------------------
+
+
+def document_id_field(model: type[models.Model]) -> tuple[str, models.Field[Any, Any]]:
+    """``(lookup, field)`` of the field holding a model's document ids.
+
+    The model's ``search_document_id_field`` (``"pk"`` by default) names it.
+    Raises :class:`~djangoes.exceptions.ConfigurationError` when that is not
+    a field of the model.
+    """
+    name = getattr(model, "search_document_id_field", "pk")
+    if name == "pk":
+        pk = model._meta.pk
+        assert pk is not None
+        return "pk", pk
+    try:
+        found = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        raise ConfigurationError(
+            f"{model._meta.label}.search_document_id_field = {name!r} is not a field of "
+            f"{model._meta.label}; name the (unique) field whose value is the document id."
+        ) from None
+    if not isinstance(found, models.Field):
+        raise ConfigurationError(
+            f"{model._meta.label}.search_document_id_field = {name!r} is a reverse relation; "
+            "name a concrete field of the model."
+        )
+    return name, found
+
+
+@dataclass(frozen=True)
+class _HitInfo:
+    rank: int
+    score: float | None
+    highlights: dict[str, list[str]]
+
+
+def _hits_for_model(
+    search_query: SearchQuery, id_field: models.Field[Any, Any]
+) -> dict[Any, _HitInfo]:
+    """Id field value -> rank, score, highlights, for the hits this model can hold.
+
+    A hit whose id is not a valid value of the id field (a UUID for an
+    integer primary key...) is a document of another model of the index.
+    """
+    found: dict[Any, _HitInfo] = {}
+    for position, hit in enumerate(search_query.hits or (), start=1):
+        try:
+            value = id_field.to_python(hit["id"])
+        except ValidationError:
+            continue  # not an id of this model: another model's document
+        if value is None or value in found:
+            continue
+        score = hit.get("score")
+        found[value] = _HitInfo(
+            rank=int(hit.get("rank", position)),
+            score=None if score is None else float(score),
+            highlights=dict(hit.get("highlight") or {}),
+        )
+    return found
+
+
+def _with_highlights(
+    iterable_class: type[ModelIterable[Any]], attname: str, highlights: dict[Any, Any]
+) -> type[ModelIterable[Any]]:
+    """An iterable class setting ``search_highlights`` on each object it yields.
+
+    Kept by the queryset's clones, so highlights survive ``.filter()``,
+    ``.select_related()``... chained on the result.
+    """
+
+    def __iter__(self: ModelIterable[Any]) -> Iterator[Any]:
+        for obj in iterable_class.__iter__(self):
+            obj.search_highlights = highlights.get(getattr(obj, attname), {})
+            yield obj
+
+    return type("SearchHitIterable", (iterable_class,), {"__iter__": __iter__})
+
+
+def queryset_from_search_query(
+    queryset: models.QuerySet[_M], search_query: SearchQuery
+) -> models.QuerySet[_M]:
+    """The objects of ``search_query``'s hits, from ``queryset``, in hit order.
+
+    Each object is annotated with ``search_rank`` (the hit's 1-based rank in
+    the whole result list: page 2 of 25 starts at 26) and ``search_score``
+    (None when the query sorted by something else than relevance). When the
+    query asked for highlights, each object has ``search_highlights`` (field
+    -> fragments, ``{}`` for a hit without any).
+
+    Documents map to objects through the model's ``search_document_id_field``
+    (the primary key by default). Hits that are not objects of
+    ``queryset`` (documents of other models of the index, objects deleted or
+    filtered out since) are left out. The queryset is lazy and can be
+    chained; evaluating it is one SQL query, whatever the page size.
+
+    Raises :class:`~djangoes.exceptions.ConfigurationError` for a bad
+    ``search_document_id_field``.
+    """
+    model = queryset.model
+    lookup, id_field = document_id_field(model)
+    found = _hits_for_model(search_query, id_field)
+    if not found:
+        empty: models.QuerySet[_M] = queryset.none()
+        return empty
+    rank = Case(
+        *[When(**{lookup: value}, then=Value(info.rank)) for value, info in found.items()],
+        output_field=IntegerField(),
+    )
+    scored = [(value, info.score) for value, info in found.items() if info.score is not None]
+    score: Case | Value
+    if scored:
+        score = Case(
+            *[When(**{lookup: value}, then=Value(s)) for value, s in scored],
+            default=Value(None),
+            output_field=FloatField(),
+        )
+    else:
+        # Every score is null (custom sort): a typed NULL, not an untyped Case.
+        score = Value(None, output_field=FloatField())
+    result: models.QuerySet[_M] = (
+        queryset.filter(**{f"{lookup}__in": list(found)})
+        .annotate(search_rank=rank, search_score=score)
+        .order_by("search_rank")
+    )
+    if search_query.has_highlights and issubclass(result._iterable_class, ModelIterable):
+        highlights = {value: info.highlights for value, info in found.items()}
+        # _iterable_class is how QuerySet turns rows into objects (values()
+        # and values_list() swap it too); a subclass adds the highlights.
+        result._iterable_class = _with_highlights(
+            result._iterable_class, id_field.attname, highlights
+        )
+    return result
+
+
+# -- hits for templates --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search hit, with names templates can read (``{{ hit.source.title }}``)."""
+
+    #: Document id.
+    id: str
+    #: Name of the index (physical name) the document is in.
+    index: str | None
+    #: 1-based rank in the whole result list.
+    rank: int
+    #: Relevance score; None when the query sorted by something else.
+    score: float | None
+    #: The document (None when ``_source`` was not asked for, or when the
+    #: hit was read back from the query log, which keeps no documents).
+    source: dict[str, Any] | None = None
+    #: Field -> highlighted fragments.
+    highlights: dict[str, list[str]] = field(default_factory=dict)
+    #: Sort values (for ``search_after``), when the query sorted.
+    sort: list[Any] | None = None
+
+
+def hits_of(search_query: SearchQuery) -> list[Hit]:
+    """The hits of ``search_query`` as :class:`Hit` objects, in rank order.
+
+    Documents come from ``search_query.search_response`` when it is in
+    memory; a query read from the log has hits without ``source``.
+    """
+    sources: dict[str, Any] = {}
+    if search_query.search_response is not None:
+        for raw in (search_query.search_response.get("hits") or {}).get("hits") or ():
+            sources.setdefault(str(raw["_id"]), raw.get("_source"))
+    return [
+        Hit(
+            id=str(meta["id"]),
+            index=meta.get("index"),
+            rank=int(meta.get("rank", position)),
+            score=None if meta.get("score") is None else float(meta["score"]),
+            source=sources.get(str(meta["id"])),
+            highlights=dict(meta.get("highlight") or {}),
+            sort=meta.get("sort"),
+        )
+        for position, meta in enumerate(search_query.hits or (), start=1)
+    ]
+
+
+class ResultList(list[Any]):
+    """A page of results (objects or :class:`Hit`), with the search that produced it."""
+
+    def __init__(self, items: list[Any], search_query: SearchQuery | None) -> None:
+        super().__init__(items)
+        #: The logged search of this page (None for an empty slice that needed no search).
+        self.search_query = search_query
+
+    @property
+    def total_hits(self) -> int:
+        """Number of matches of the whole search (0 when no search was made)."""
+        return self.search_query.total_hits if self.search_query is not None else 0
+
+    @property
+    def aggregations(self) -> dict[str, Any]:
+        """The search's aggregations, as the engine returned them."""
+        return self.search_query.aggregations if self.search_query is not None else {}
+
+    @property
+    def facets(self) -> dict[str, list[dict[str, Any]]]:
+        """Buckets of each bucket aggregation (see :attr:`SearchQuery.facets`)."""
+        return self.search_query.facets if self.search_query is not None else {}
+
+
+# -- pagination --------------------------------------------------------------------
+
+
+@dataclass
+class _Window:
+    start: int
+    size: int
+    #: One entry per hit (None: the hit has no object in the queryset).
+    items: list[Any]
+    search_query: SearchQuery
+
+    def covers(self, start: int, stop: int) -> bool:
+        if start < self.start:
+            return False
+        # Fewer hits than asked for: the results end inside this window.
+        return stop <= self.start + self.size or len(self.items) < self.size
+
+    def slice(self, start: int, stop: int) -> ResultList:
+        chosen = self.items[start - self.start : stop - self.start]
+        return ResultList([item for item in chosen if item is not None], self.search_query)
+
+
+class SearchResults:
+    """A search that runs when sliced: ``Paginator(SearchResults("blog", body), 25)``.
+
+    ``results[50:75]`` runs :func:`~djangoes.search.execute.execute_search`
+    with ``from_=50, size=25`` (logged, with ``user``, ``search_terms`` and
+    ``reference``) and returns a :class:`ResultList`: the objects of the
+    hits when ``queryset`` (a queryset, manager or model) is given, annotated
+    as :func:`queryset_from_search_query` does, else :class:`Hit` objects.
+    ``len()``/``count()`` is the total number of hits, at most
+    ``max_results`` (engines refuse pages beyond ``index.max_result_window``,
+    10,000 by default); before any page was fetched it costs one request
+    (``size: 0``, not logged). :class:`SearchPaginator` avoids it.
+
+    The query body may not have ``size`` or ``from``: paging is done here.
+    """
+
+    #: Django's Paginator warns about unordered object lists; hits are ordered.
+    ordered: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        index: str,
+        query: Mapping[str, Any] | None = None,
+        *,
+        queryset: Any = None,
+        user: Any = None,
+        search_terms: str = "",
+        reference: str = "",
+        save: bool = True,
+        using: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        max_results: int = MAX_RESULT_WINDOW,
+    ) -> None:
+        body = _as_body(query)
+        paging = sorted({"size", "from"} & set(body))
+        if paging:
+            raise ValueError(
+                f"SearchResults pages the results itself: remove {', '.join(map(repr, paging))} "
+                "from the query body (slice the results or use a Paginator instead)."
+            )
+        if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 0:
+            raise ValueError(f"max_results must be a whole number >= 0, not {max_results!r}.")
+        self.index = index
+        self.query = body
+        self.queryset = _as_queryset(queryset)
+        self.user = user
+        self.search_terms = search_terms
+        self.reference = reference
+        self.save = save
+        self.using = using
+        self.params = dict(params or {})
+        self.max_results = max_results
+        self._window: _Window | None = None
+        self._count: int | None = None
+
+    def __repr__(self) -> str:
+        return f"<SearchResults index={self.index!r} query={self.query!r}>"
+
+    # -- what a Paginator needs --------------------------------------------------
+
+    def count(self) -> int:
+        """Total number of hits (at most ``max_results``); one request if none was made yet."""
+        if self._count is None:
+            if self._window is not None:
+                total = self._window.search_query.total_hits
+            else:
+                total = self._count_hits()
+            self._count = min(total, self.max_results)
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key: int | slice) -> Any:
+        """``results[i]``: one result; ``results[a:b]``: a :class:`ResultList` (one search)."""
+        if isinstance(key, slice):
+            if key.step not in (None, 1):
+                raise ValueError("SearchResults slices take no step.")
+            start = 0 if key.start is None else key.start
+            stop = self.count() if key.stop is None else key.stop
+            return self.fetch(start, stop)
+        if not isinstance(key, int) or isinstance(key, bool):
+            raise TypeError(f"SearchResults indices must be integers or slices, not {key!r}.")
+        page = self.fetch(key, key + 1)
+        if not page:
+            raise IndexError(f"No result at position {key} of {self!r}.")
+        return page[0]
+
+    def __iter__(self) -> Iterator[Any]:
+        raise TypeError(
+            "SearchResults cannot be iterated: it is a whole result list, fetched a page at a "
+            "time. Slice it (results[:25]) or paginate it (SearchPaginator(results, 25))."
+        )
+
+    # -- fetching ----------------------------------------------------------------
+
+    def fetch(self, start: int, stop: int) -> ResultList:
+        """Results ``start`` to ``stop`` (0-based, ``stop`` excluded), as one search.
+
+        A slice inside the page fetched last is served from it. Raises
+        ``ValueError`` for negative positions, and what
+        :func:`~djangoes.search.execute.execute_search` raises.
+        """
+        if start < 0 or stop < 0:
+            raise ValueError("SearchResults does not support negative indexing.")
+        stop = min(stop, self.max_results)
+        window = self._window
+        if window is not None and window.covers(start, stop):
+            return window.slice(start, stop)
+        if stop <= start:
+            return ResultList([], window.search_query if window is not None else None)
+        search_query = execute_search(
+            self.index,
+            self.query,
+            size=stop - start,
+            from_=start,
+            user=self.user,
+            search_terms=self.search_terms,
+            reference=self.reference,
+            save=self.save,
+            using=self.using,
+            params=self.params,
+        )
+        self._window = window = _Window(
+            start, stop - start, self._items(search_query), search_query
+        )
+        return window.slice(start, stop)
+
+    def _items(self, search_query: SearchQuery) -> list[Any]:
+        """One entry per hit: its object (or None), or its :class:`Hit`."""
+        if self.queryset is None:
+            return list(hits_of(search_query))
+        objects = {
+            obj.search_rank: obj for obj in queryset_from_search_query(self.queryset, search_query)
+        }
+        return [objects.get(int(hit["rank"])) for hit in search_query.hits]
+
+    def _count_hits(self) -> int:
+        """The total from a ``size: 0`` search of the query (not logged)."""
+        from djangoes import connections
+
+        body = {k: v for k, v in self.query.items() if k not in NOT_COUNTED_KEYS}
+        if "track_total_hits" in self.query:
+            body["track_total_hits"] = self.query["track_total_hits"]
+        body["size"] = 0
+        alias = self.using if self.using is not None else connections.alias_for_index(self.index)
+        response = connections[alias].search(index=self.index, body=body, **self.params)
+        return _total(response.get("hits") or {}, 0)[0]
+
+    # -- for templates -------------------------------------------------------------
+
+    @property
+    def search_query(self) -> SearchQuery | None:
+        """The logged search of the page fetched last (None before the first page)."""
+        return self._window.search_query if self._window is not None else None
+
+    @property
+    def aggregations(self) -> dict[str, Any]:
+        """Aggregations of the page fetched last (``{}`` before the first page)."""
+        return self.search_query.aggregations if self.search_query is not None else {}
+
+    @property
+    def facets(self) -> dict[str, list[dict[str, Any]]]:
+        """Buckets of each bucket aggregation of the page fetched last."""
+        return self.search_query.facets if self.search_query is not None else {}
+
+
+def _as_queryset(value: Any) -> models.QuerySet[Any] | None:
+    """A queryset from a queryset, a manager or a model class (None stays None)."""
+    if value is None or isinstance(value, models.QuerySet):
+        return value
+    if isinstance(value, type) and issubclass(value, models.Model):
+        default: models.QuerySet[Any] = value._default_manager.get_queryset()
+        return default
+    if isinstance(value, models.Manager):
+        queryset: models.QuerySet[Any] = value.get_queryset()
+        return queryset
+    raise TypeError(
+        f"queryset must be a QuerySet, a Manager or a model class, not {type(value).__name__}."
+    )
+
+
+if TYPE_CHECKING:
+    _Paginator = Paginator[Any]
+    _Page = Page[Any]
+else:  # generic for type checkers only
+    _Paginator = Paginator
+    _Page = Page
+
+
+class SearchPaginator(_Paginator):
+    """A ``Paginator`` for :class:`SearchResults`: each page is one search request.
+
+    A plain ``Paginator`` asks for the total first, then for the page; this
+    one fetches the page (``per_page + orphans`` hits) and learns the total
+    from the same response. Use it as any ``Paginator``::
+
+        paginator = SearchPaginator(SearchResults("blog", body, queryset=Post), 25)
+        page_obj = paginator.get_page(request.GET.get("page"))
+        page_obj.object_list.facets   # aggregations of that search
+    """
+
+    object_list: SearchResults
+
+    def __init__(self, object_list: SearchResults, per_page: int, *args: Any, **kwargs: Any):
+        if not isinstance(object_list, SearchResults):
+            raise TypeError(
+                f"SearchPaginator pages SearchResults, not {type(object_list).__name__}; use "
+                "django.core.paginator.Paginator for other object lists."
+            )
+        super().__init__(object_list, per_page, *args, **kwargs)
+
+    def _prefetch(self, number: Any) -> None:
+        """Fetch page ``number`` before the Paginator asks for the total."""
+        try:
+            page = int(number)
+        except (TypeError, ValueError):
+            return  # the Paginator reports it (PageNotAnInteger)
+        if page >= 1:
+            start = (page - 1) * int(self.per_page)
+            self.object_list.fetch(start, start + int(self.per_page) + self.orphans)
+
+    def page(self, number: Any) -> _Page:
+        """The page ``number`` (one search request); raises as ``Paginator.page`` does."""
+        self._prefetch(number)
+        return super().page(number)
+
+    def get_page(self, number: Any) -> _Page:
+        """The page ``number``, or the first/last page when it is not valid."""
+        self._prefetch(number)
+        return super().get_page(number)
