@@ -15,9 +15,16 @@ from django.core.exceptions import ImproperlyConfigured
 
 from djangoes import connections
 from djangoes.backends.embedded import EmbeddedBackend
-from djangoes.embedded import EngineConfig, EngineError, EngineStartError, ensure_engine
+from djangoes.embedded import (
+    EngineConfig,
+    EngineError,
+    EngineStartError,
+    ensure_engine,
+    stop_engine,
+)
 from djangoes.embedded.config import default_runtime_dir
 from djangoes.embedded.state import prepare_runtime_dir
+from djangoes.exceptions import ConnectionError
 from tests.embedded.utils import ROOT, Dirs, running_state
 
 ENGINE = "djangoes.backends.embedded.EmbeddedBackend"
@@ -246,3 +253,24 @@ def test_importing_the_backend_imports_no_engine_and_reads_no_settings() -> None
         "{'osmem_server', 'opensearchpy', 'urllib3', 'elasticsearch'}))\n"
     )
     assert run_python(code, pythonpath=[ROOT / "src"]) == "[]"
+
+
+def test_after_its_engine_stopped_a_new_connection_starts_another(
+    settings: Any, dirs: Dirs
+) -> None:
+    configure(settings, runtime_dir=str(dirs.runtime))
+    conn = connections["default"]
+    conn.create_indices()
+    old = conn.engine
+    assert old is not None
+    assert stop_engine(conn.engine_config())
+
+    with pytest.raises(ConnectionError) as info:
+        connections["default"].count()
+    assert info.value.status is None
+
+    connections.close_all()
+    fresh = connections["default"]
+    assert fresh.meta.indices.exists(index="blog") is False  # a new, empty engine
+    assert fresh.engine is not None
+    assert fresh.engine.engine != old.engine

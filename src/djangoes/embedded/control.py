@@ -200,7 +200,13 @@ def _spawn_keeper(config: EngineConfig, holder: ProcessRef) -> EngineState:
     finally:
         if process.stdout is not None:
             process.stdout.close()
-        process.wait()  # the keeper forked and its first process exits at once
+        # The keeper forks at once and its first process exits: reap it. One that
+        # hangs before forking is of no use to anyone.
+        try:
+            process.wait(timeout=KEEPER_START_MARGIN)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
     keeper_pid = messages.get("pid")
     if "url" not in messages:
         if isinstance(keeper_pid, int) and "error" not in messages:
