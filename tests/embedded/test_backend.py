@@ -14,8 +14,10 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from djangoes import connections
+from djangoes.backends import embedded as embedded_backend
 from djangoes.backends.embedded import EmbeddedBackend
 from djangoes.embedded import (
+    ENGINE_PARAMS,
     EngineConfig,
     EngineError,
     EngineStartError,
@@ -91,6 +93,8 @@ def test_features_say_what_osmem_cannot_do(settings: Any, dirs: Dirs) -> None:
     assert features.point_in_time_api == "opensearch"
     assert EmbeddedBackend.uses_hosts is False
     assert EmbeddedBackend.install_hint == "'djangoes[embedded]'"
+    # The backend keeps its own copy of the key list so as not to import the engine.
+    assert embedded_backend.ENGINE_PARAMS == ENGINE_PARAMS
 
 
 def test_hosts_are_ignored_with_a_warning(settings: Any, dirs: Dirs) -> None:
