@@ -1,0 +1,79 @@
+"""``manage.py rebuild_search_index [index ...]``: rebuild indexes and switch to them atomically.
+
+The work is :func:`djangoes.indexing.rebuild_index`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.management.base import CommandParser
+
+from djangoes.management.base import IndexCommand
+
+
+class Command(IndexCommand):
+    help = (
+        "Rebuild search indexes without downtime: build a new physical index from the "
+        "mapping file, load every object into it, move the NAME and ALIASES to it in one "
+        "atomic call, then delete the old one (or keep KEEP_OLD_INDEXES of them). Asks "
+        "for confirmation unless --noinput."
+    )
+    action = "rebuild"
+    destructive = True
+    needs_models = True
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--chunk-size",
+            type=int,
+            default=None,
+            help="Objects per bulk request (default: the CHUNK_SIZE setting).",
+        )
+        parser.add_argument(
+            "--allow-failures",
+            action="store_true",
+            help="Switch to the new index even if some documents could not be indexed "
+            "(default: abandon the rebuild and keep the live index).",
+        )
+
+    def confirmation_text(self, keys: Sequence[str], using: str | None) -> str:
+        from djangoes import connections
+
+        keep = connections.options.KEEP_OLD_INDEXES
+        old = f"keeps the {keep} most recent old one(s)" if keep else "deletes the old one"
+        return (
+            f"This will rebuild {self.describe_keys(keys, using)} from the database into new "
+            f"physical indexes, switch searches to them, and {old} (KEEP_OLD_INDEXES = {keep})."
+        )
+
+    def handle_index(self, key: str, using: str | None, options: dict[str, Any]) -> None:
+        from djangoes.indexing import rebuild_index
+
+        with self.progress_bar(f"Rebuilding {key}") as progress:
+            result = rebuild_index(
+                key,
+                using=using,
+                chunk_size=options["chunk_size"],
+                progress=progress,
+                allow_failures=options["allow_failures"],
+            )
+        loaded = result.loaded
+        was = ", ".join(map(repr, result.previous)) or "nothing"
+        self.say(
+            f"Rebuilt index {key!r}: {loaded.indexed:,} document(s) in {result.new_index!r} "
+            f"(was {was}) in {loaded.seconds:.1f} s."
+        )
+        if result.deleted:
+            self.say(f"Deleted old index(es): {', '.join(map(repr, result.deleted))}.")
+        if result.kept:
+            self.say(f"Kept old index(es): {', '.join(map(repr, result.kept))}.")
+        if loaded.failures:
+            self.stderr.write(
+                f"{len(loaded.failures)} document(s) of index {key!r} were not indexed "
+                "(--allow-failures):"
+            )
+            for failure in loaded.failures[:10]:
+                self.stderr.write(f"  - {failure}")
