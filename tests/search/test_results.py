@@ -1,0 +1,195 @@
+"""Hits back to objects: order, rank, score, highlights, one SQL query per page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import transaction
+
+from djangoes.backends.abstracts import Base
+from djangoes.exceptions import ConfigurationError
+from djangoes.search.execute import execute_search
+from djangoes.search.models import SearchQuery
+from djangoes.search.results import hits_of, queryset_from_search_query
+from tests.search.conftest import index_documents
+from tests.testapp.models import Author, Page, Post
+
+pytestmark = pytest.mark.django_db
+
+BY_VIEWS = {"query": {"match_all": {}}, "sort": [{"views": "desc"}]}
+
+
+@pytest.mark.postgres
+def test_objects_come_in_hit_order_with_rank_and_score(posts: list[Post]) -> None:
+    sq = execute_search("blog", {"query": {"match": {"body": "search django"}}})
+    objects = list(Post.objects.from_search_query(sq))
+    assert [str(obj.pk) for obj in objects] == sq.object_ids
+    assert [obj.search_rank for obj in objects] == list(range(1, len(objects) + 1))
+    assert [obj.search_score for obj in objects] == pytest.approx(sq.scores)
+    assert all(isinstance(obj.search_score, float) for obj in objects)
+    assert objects[0].search_score == pytest.approx(sq.max_score)
+    assert not any(hasattr(obj, "search_highlights") for obj in objects)
+
+
+@pytest.mark.postgres
+def test_a_custom_sort_gives_null_scores_without_an_error(posts: list[Post]) -> None:
+    """Regression: elasticsearch-django raised FieldError when every score was null."""
+    sq = execute_search("blog", BY_VIEWS)
+    assert sq.scores == []
+    objects = list(Post.objects.from_search_query(sq))
+    assert [obj.views for obj in objects] == [50, 30, 20, 10, 5]
+    assert [obj.search_rank for obj in objects] == [1, 2, 3, 4, 5]
+    assert [obj.search_score for obj in objects] == [None] * 5
+
+
+@pytest.mark.postgres
+def test_some_null_scores_among_real_ones(posts: list[Post]) -> None:
+    sq = execute_search("blog", {"query": {"match": {"body": "django"}}})
+    sq.hits[1]["score"] = None  # as a rescored or partly sorted page may have
+    objects = list(Post.objects.from_search_query(sq))
+    assert objects[1].search_score is None
+    assert objects[0].search_score == pytest.approx(sq.hits[0]["score"])
+    assert objects[2].search_score == pytest.approx(sq.hits[2]["score"])
+
+
+@pytest.mark.postgres
+def test_one_sql_query_per_page_whatever_its_size(
+    blog_index: Base, django_assert_num_queries: Any
+) -> None:
+    author = Author.objects.create(name="Ada")
+    many = Post.objects.bulk_create(
+        [Post(title=f"post {i}", author=author, views=i) for i in range(1200)]
+    )
+    index_documents(blog_index, Post.objects.select_related("author"))
+    for size in (1, 25, 1200):
+        sq = execute_search("blog", BY_VIEWS, size=size, save=False)
+        with django_assert_num_queries(1):
+            objects = list(Post.objects.from_search_query(sq))
+        assert len(objects) == size
+        assert [obj.views for obj in objects] == list(range(1199, 1199 - size, -1))
+        assert objects[-1].search_rank == size
+    assert len(many) == 1200
+
+
+@pytest.mark.postgres
+def test_the_ranks_of_a_later_page_go_on_from_the_earlier_ones(posts: list[Post]) -> None:
+    sq = execute_search("blog", BY_VIEWS, size=2, from_=2)
+    objects = list(Post.objects.from_search_query(sq))
+    assert [(obj.search_rank, obj.views) for obj in objects] == [(3, 20), (4, 10)]
+
+
+@pytest.mark.postgres
+def test_the_result_is_a_queryset_that_can_be_chained(
+    posts: list[Post], django_assert_num_queries: Any
+) -> None:
+    sq = execute_search("blog", BY_VIEWS)
+    chained = Post.objects.from_search_query(sq).filter(views__gte=10).select_related("author")
+    with django_assert_num_queries(1):
+        pairs = [(obj.search_rank, obj.author.name) for obj in chained]
+    assert pairs == [(1, "Ada"), (2, "Ada"), (3, "Bob"), (4, "Bob")]
+    assert list(Post.objects.from_search_query(sq).values_list("search_rank", flat=True)) == [
+        1,
+        2,
+        3,
+        4,
+        5,
+    ]
+
+
+def test_highlights_are_set_on_each_object_and_survive_chaining(posts: list[Post]) -> None:
+    sq = execute_search(
+        "blog",
+        {
+            "query": {"match": {"title": "django"}},
+            "highlight": {"fields": {"title": {}}, "encoder": "html"},
+        },
+    )
+    objects = list(Post.objects.from_search_query(sq).select_related("author"))
+    assert len(objects) == 3
+    for obj in objects:
+        assert obj.search_highlights == sq.get_doc_highlights(obj.pk)
+        assert "<em>django</em>" in obj.search_highlights["title"][0].lower()
+    # A query read back from the log gives the same highlights.
+    stored = SearchQuery.objects.get(pk=sq.pk)
+    again = {obj.pk: obj.search_highlights for obj in Post.objects.from_search_query(stored)}
+    assert again == {obj.pk: obj.search_highlights for obj in objects}
+
+
+def test_an_object_without_highlights_gets_an_empty_dict(posts: list[Post]) -> None:
+    sq = execute_search(
+        "blog", {"query": {"match": {"body": "django"}}, "highlight": {"fields": {"author": {}}}}
+    )
+    objects = list(Post.objects.from_search_query(sq))
+    assert [obj.search_highlights for obj in objects] == [{}, {}, {}]
+
+
+@pytest.mark.postgres
+def test_each_model_of_a_shared_index_gets_its_own_hits(
+    posts: list[Post], pages: list[Page]
+) -> None:
+    """Pages are indexed under their UUID (search_document_id_field = 'uid')."""
+    sq = execute_search("blog", {"query": {"match": {"title": "django"}}})
+    assert sq.total_hits == 4
+    found_posts = list(Post.objects.from_search_query(sq))
+    found_pages = list(Page.objects.from_search_query(sq))
+    assert {p.title for p in found_posts} == {p.title for p in posts if "Django" in p.title}
+    assert [p.uid for p in found_pages] == [pages[0].uid]
+    assert found_pages[0].search_rank == sq.get_doc_rank(pages[0].uid)
+    all_pages = execute_search("blog", {"query": {"match_all": {}}, "sort": ["_doc"]}, size=10)
+    assert {p.pk for p in Page.objects.from_search_query(all_pages)} == {p.pk for p in pages}
+    assert {p.pk for p in Post.objects.from_search_query(all_pages)} == {p.pk for p in posts}
+
+
+@pytest.mark.postgres
+def test_objects_gone_from_the_database_or_filtered_out_are_left_out(posts: list[Post]) -> None:
+    sq = execute_search("blog", BY_VIEWS)
+    Post.objects.filter(pk=posts[2].pk).delete()  # 50 views, still in the index
+    objects = list(queryset_from_search_query(Post.objects.filter(views__lt=30), sq))
+    assert [(obj.search_rank, obj.views) for obj in objects] == [(3, 20), (4, 10), (5, 5)]
+
+
+def test_no_hits_give_an_empty_queryset_without_a_query(
+    posts: list[Post], django_assert_num_queries: Any
+) -> None:
+    sq = execute_search("blog", {"query": {"match": {"title": "nothing-matches-this"}}})
+    assert sq.hits == []
+    with django_assert_num_queries(0):
+        assert list(Post.objects.from_search_query(sq)) == []
+
+
+def test_a_bad_document_id_field_is_named(
+    pages: list[Page], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Page, "search_document_id_field", "slug")
+    sq = execute_search("blog")
+    with pytest.raises(ConfigurationError, match=r"testapp.Page.search_document_id_field = 'slug'"):
+        Page.objects.from_search_query(sq)
+
+
+def test_hits_of_gives_template_friendly_hits(posts: list[Post]) -> None:
+    sq = execute_search(
+        "blog", {"query": {"match": {"title": "django"}}, "highlight": {"fields": {"title": {}}}}
+    )
+    hits = hits_of(sq)
+    assert [hit.id for hit in hits] == sq.object_ids
+    assert [hit.rank for hit in hits] == [1, 2, 3]
+    assert all(hit.source and "django" in hit.source["title"].lower() for hit in hits)
+    assert all("title" in hit.highlights for hit in hits)
+    # From the log: metadata without documents.
+    stored = hits_of(SearchQuery.objects.get(pk=sq.pk))
+    assert [(h.id, h.rank, h.source) for h in stored] == [(h.id, h.rank, None) for h in hits]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_from_a_save_to_a_search_to_the_objects(blog_index: Base) -> None:
+    """The whole path: saving posts indexes them (after commit), the search finds them."""
+    author = Author.objects.create(name="Ada")
+    with transaction.atomic():
+        first = Post.objects.create(title="Django and search", author=author, views=1)
+        second = Post.objects.create(title="More django", author=author, views=2)
+        Post.objects.create(title="Unpublished django", author=author, published=False)
+    body = {"query": {"match": {"title": "django"}}, "sort": [{"views": "desc"}]}
+    sq = execute_search("blog", body)
+    assert [obj.pk for obj in Post.objects.from_search_query(sq)] == [second.pk, first.pk]
