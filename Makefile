@@ -23,8 +23,8 @@ $(COMPAT_STAMP): pyproject.toml requirements/compat.txt requirements/dev.txt
 test: lint types unit postgres compat docs
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests example
+	$(BIN)/ruff format --check src tests example
 
 types: $(STAMP)
 	$(BIN)/mypy

@@ -1,0 +1,61 @@
+"""The Python standard library's documentation as Django models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from djangoes.models import SearchDocumentManagerMixin, SearchDocumentMixin
+
+
+class Module(models.Model):
+    """One module of the standard library."""
+
+    name = models.CharField(max_length=200, unique=True)
+    package = models.CharField(max_length=100, db_index=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EntryManager(SearchDocumentManagerMixin, models.Manager["Entry"]):
+    def get_search_queryset(self, index: str = "_all") -> models.QuerySet[Entry]:
+        # the module is rendered into every document: load it with the entries
+        return self.get_queryset().select_related("module")
+
+
+class Entry(SearchDocumentMixin, models.Model):
+    """A documented module, class or function."""
+
+    KINDS = [("module", "module"), ("class", "class"), ("function", "function")]
+
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="entries")
+    name = models.CharField(max_length=300)
+    qualname = models.CharField(max_length=300, db_index=True)
+    kind = models.CharField(max_length=20, choices=KINDS)
+    doc = models.TextField()
+    line = models.PositiveIntegerField(default=0)
+
+    objects = EntryManager()
+
+    class Meta:
+        verbose_name_plural = "entries"
+        ordering = ["qualname"]
+
+    def __str__(self) -> str:
+        return self.qualname
+
+    def as_search_document(self, *, index: str) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "qualname": self.qualname,
+            "module": self.module.name,
+            "package": self.module.package,
+            "kind": self.kind,
+            "doc": self.doc,
+            "summary": self.doc.strip().split("\n", 1)[0][:200],
+        }
