@@ -30,9 +30,10 @@ class Command(IndexCommand):
         )
 
     def confirmation_text(self, keys: Sequence[str], using: str | None) -> str:
+        them = "them" if len(keys) > 1 else "it"
         return (
             f"This will permanently delete {self.describe_keys(keys, using)} and every "
-            "document in them."
+            f"document in {them}."
         )
 
     def handle_index(self, key: str, using: str | None, options: dict[str, Any]) -> None:
