@@ -308,7 +308,10 @@ def delete_test_indices(
     deleted: list[str] = []
     for conn in _selected(conns, aliases):
         key = _cluster_key(conn)
-        targets = list(conn.index_names)
+        targets: list[str] = []
+        for name in conn.index_names:
+            # After a rebuild (djangoes.indexing) NAME is an alias: its indices go.
+            targets.extend(_indices_behind(conn, name) or [name])
         for alias in conn.alias_names:
             targets.extend(_indices_behind(conn, alias))
         for name in targets:
