@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 
 from djangoes.backends.abstracts import Base
 from tests.sync.conftest import blog_index, blog_settings
@@ -61,5 +62,16 @@ def pages(blog_index: Base, db: None) -> list[Page]:
 
 @pytest.fixture
 def user(db: None) -> Any:
-    """A user of the project's user model."""
-    return get_user_model().objects.create_user(username="reader", password="secret-pw")
+    """A user of the project's user model (no password: hashing one takes a second)."""
+    return get_user_model().objects.create_user(username="reader", password=None)
+
+
+@pytest.fixture
+def superuser_client(db: None) -> Client:
+    """Django's test client, logged in as a superuser."""
+    admin = get_user_model().objects.create_superuser(
+        username="admin", email="admin@example.com", password=None
+    )
+    client = Client()
+    client.force_login(admin)
+    return client
