@@ -33,18 +33,22 @@ def test_rebuild_under_test_names_and_the_clean_up_after_it(
         from djangoes import connections
 
         test_conn = connections["default"]
-        assert create_test_indices(["default"]) == ["test_blog", "test_notes"]
+        name = connections.index_settings("blog")["NAME"]  # test_blog, plus a worker suffix
+        public = connections.index_settings("blog")["ALIASES"][0]
+        notes = connections.index_settings("notes")["NAME"]
+        assert name.startswith("test_blog")
+        assert create_test_indices(["default"]) == [name, notes]
         update_index("blog")
         call_command("rebuild_search_index", "blog", "--noinput", verbosity=0)
-        rebuilt = index_state(test_conn, "test_blog")
+        rebuilt = index_state(test_conn, name)
         assert rebuilt.kind == "alias"
         (physical,) = rebuilt.indices
-        assert physical.startswith("test_blog-")
-        assert rebuilt.indices[physical] == {"test_blog", "test_blog_public"}
-        assert set(documents(test_conn, "test_blog")) == expected_ids(blog_data)
-        assert sorted(delete_test_indices(["default"])) == sorted([physical, "test_notes"])
-        assert index_state(test_conn, "test_blog").kind == "missing"
-        assert physical_indexes(test_conn, "test_blog") == []
+        assert physical.startswith(f"{name}-")
+        assert rebuilt.indices[physical] == {name, public}
+        assert set(documents(test_conn, name)) == expected_ids(blog_data)
+        assert sorted(delete_test_indices(["default"])) == sorted([physical, notes])
+        assert index_state(test_conn, name).kind == "missing"
+        assert physical_indexes(test_conn, name) == []
     finally:
         teardown_djangoes(state)
     assert index_state(conn, "blog").kind == "missing"  # the live names were never touched
