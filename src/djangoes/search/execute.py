@@ -54,9 +54,14 @@ def _as_body(query: Mapping[str, Any] | None) -> dict[str, Any]:
     if query is None:
         return {"query": {"match_all": {}}}
     if not isinstance(query, Mapping):
+        hint = (
+            " (an elasticsearch-dsl Search: pass search.to_dict())"
+            if hasattr(query, "to_dict")
+            else ""
+        )
         raise TypeError(
             f"query must be a search body (a dict such as {{'query': {{'match_all': {{}}}}}}), "
-            f"not {type(query).__name__}."
+            f"not {type(query).__name__}{hint}."
         )
     body = copy.deepcopy(dict(query))
     if body and not body.keys() & SEARCH_BODY_KEYS:
