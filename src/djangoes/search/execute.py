@@ -49,7 +49,7 @@ NOT_COUNTED_KEYS = frozenset(
 )  # fmt: skip
 
 
-def _as_body(query: Mapping[str, Any] | None) -> dict[str, Any]:
+def _as_body(query: object) -> dict[str, Any]:
     """A deep copy of ``query`` as a request body (a bare query clause is wrapped)."""
     if query is None:
         return {"query": {"match_all": {}}}
