@@ -57,19 +57,24 @@ def test_some_null_scores_among_real_ones(posts: list[Post]) -> None:
 def test_one_sql_query_per_page_whatever_its_size(
     blog_index: Base, django_assert_num_queries: Any
 ) -> None:
+    """Up to 10,000 hits, the largest page engines give (SQLite allows 32,766 parameters)."""
     author = Author.objects.create(name="Ada")
-    many = Post.objects.bulk_create(
-        [Post(title=f"post {i}", author=author, views=i) for i in range(1200)]
+    Post.objects.bulk_create(
+        [Post(title=f"post {i}", author=author, views=i) for i in range(10_000)], batch_size=500
     )
     index_documents(blog_index, Post.objects.select_related("author"))
-    for size in (1, 25, 1200):
+    for size in (1, 25, 10_000):
         sq = execute_search("blog", BY_VIEWS, size=size, save=False)
         with django_assert_num_queries(1):
             objects = list(Post.objects.from_search_query(sq))
         assert len(objects) == size
-        assert [obj.views for obj in objects] == list(range(1199, 1199 - size, -1))
+        assert [obj.views for obj in objects] == list(range(9_999, 9_999 - size, -1))
         assert objects[-1].search_rank == size
-    assert len(many) == 1200
+    relevance = execute_search("blog", {"query": {"match": {"title": "post"}}}, size=10_000)
+    with django_assert_num_queries(1):
+        scored = list(Post.objects.from_search_query(relevance))
+    assert len(scored) == 10_000
+    assert all(isinstance(obj.search_score, float) for obj in scored)
 
 
 @pytest.mark.postgres
@@ -139,6 +144,29 @@ def test_each_model_of_a_shared_index_gets_its_own_hits(
     all_pages = execute_search("blog", {"query": {"match_all": {}}, "sort": ["_doc"]}, size=10)
     assert {p.pk for p in Page.objects.from_search_query(all_pages)} == {p.pk for p in pages}
     assert {p.pk for p in Post.objects.from_search_query(all_pages)} == {p.pk for p in posts}
+
+
+@pytest.mark.postgres
+def test_many_uuid_ids_keep_the_hit_order(blog_index: Base) -> None:
+    """More hits than one leaf of the lookup tree: ids compared in the database's order."""
+    pages = [Page.objects.create(title=f"page {i}") for i in range(100)]
+    index_documents(blog_index, pages)
+    sq = execute_search("blog", {"query": {"match_all": {}}, "sort": ["_doc"]}, size=100)
+    found = list(Page.objects.from_search_query(sq))
+    assert [str(page.uid) for page in found] == sq.object_ids
+    assert [page.search_rank for page in found] == list(range(1, 101))
+    assert sorted(sq.object_ids) != sq.object_ids  # the hit order is not the id order
+
+
+@pytest.mark.postgres
+def test_text_ids_keep_the_hit_order(blog_index: Base, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Page, "search_document_id_field", "title")
+    pages = [Page.objects.create(title=f"page-{i:03}") for i in range(60)]
+    index_documents(blog_index, reversed(pages))
+    sq = execute_search("blog", {"query": {"match_all": {}}, "sort": ["_doc"]}, size=60, save=False)
+    found = list(Page.objects.from_search_query(sq))
+    assert [page.title for page in found] == sq.object_ids
+    assert len(found) == 60
 
 
 @pytest.mark.postgres

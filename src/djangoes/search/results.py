@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import models
-from django.db.models import Case, FloatField, IntegerField, Value, When
+from django.db.models import FloatField, IntegerField, Value
+from django.db.models.functions import Cast
 from django.db.models.query import ModelIterable
 
 from djangoes.exceptions import ConfigurationError
 from djangoes.search.execute import NOT_COUNTED_KEYS, _as_body, _total, execute_search
 from djangoes.search.models import SearchQuery
+from djangoes.search.sql import HitLookup
 
 __all__ = [
     "Hit",
@@ -136,7 +138,8 @@ def queryset_from_search_query(
     (the primary key by default). Hits that are not objects of
     ``queryset`` (documents of other models of the index, objects deleted or
     filtered out since) are left out. The queryset is lazy and can be
-    chained; evaluating it is one SQL query, whatever the page size.
+    chained; evaluating it is one SQL query, whatever the page size (see
+    :class:`~djangoes.search.sql.HitLookup` for how rows get their rank).
 
     Raises :class:`~djangoes.exceptions.ConfigurationError` for a bad
     ``search_document_id_field``.
@@ -147,20 +150,16 @@ def queryset_from_search_query(
     if not found:
         empty: models.QuerySet[_M] = queryset.none()
         return empty
-    rank = Case(
-        *[When(**{lookup: value}, then=Value(info.rank)) for value, info in found.items()],
-        output_field=IntegerField(),
+    rank = HitLookup(
+        lookup, id_field, {value: info.rank for value, info in found.items()}, IntegerField()
     )
-    scored = [(value, info.score) for value, info in found.items() if info.score is not None]
-    score: Case | Value
-    if scored:
-        score = Case(
-            *[When(**{lookup: value}, then=Value(s)) for value, s in scored],
-            default=Value(None),
-            output_field=FloatField(),
-        )
+    scores = {value: info.score for value, info in found.items() if info.score is not None}
+    score: Cast | Value
+    if scores:
+        # Cast: a decimal literal is NUMERIC on PostgreSQL; the annotation is a float.
+        score = Cast(HitLookup(lookup, id_field, scores, FloatField()), FloatField())
     else:
-        # Every score is null (custom sort): a typed NULL, not an untyped Case.
+        # Every score is null (custom sort): a typed NULL.
         score = Value(None, output_field=FloatField())
     result: models.QuerySet[_M] = (
         queryset.filter(**{f"{lookup}__in": list(found)})
