@@ -184,6 +184,7 @@ def test_no_hits_give_an_empty_queryset_without_a_query(
     assert sq.hits == []
     with django_assert_num_queries(0):
         assert list(Post.objects.from_search_query(sq)) == []
+        assert list(Post.objects.from_search_query(sq).order_by("-search_score")) == []
 
 
 def test_a_bad_document_id_field_is_named(

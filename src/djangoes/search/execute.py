@@ -49,7 +49,7 @@ NOT_COUNTED_KEYS = frozenset(
 )  # fmt: skip
 
 
-def _as_body(query: object) -> dict[str, Any]:
+def as_body(query: object) -> dict[str, Any]:
     """A deep copy of ``query`` as a request body (a bare query clause is wrapped)."""
     if query is None:
         return {"query": {"match_all": {}}}
@@ -104,7 +104,7 @@ def build_search_body(
     from djangoes import connections
 
     options = connections.options
-    body = _as_body(query)
+    body = as_body(query)
     body["size"] = _page_value(body, "size", size, options.PAGE_SIZE)
     body["from"] = _page_value(body, "from", from_, 0)
     if not options.INCLUDE_SOURCE:
@@ -121,7 +121,7 @@ def build_count_body(query: Mapping[str, Any] | None) -> dict[str, Any]:
     change the number of matches but that the count API cannot take
     (``post_filter``, ``min_score``...): count with a ``bool`` query instead.
     """
-    body = _as_body(query)
+    body = as_body(query)
     refused = sorted(set(body) - NOT_COUNTED_KEYS - {"query"})
     if refused:
         raise ValueError(
@@ -178,7 +178,7 @@ def hit_metadata(hit: Mapping[str, Any], rank: int) -> dict[str, Any]:
     return meta
 
 
-def _total(hits: Mapping[str, Any], offset: int) -> tuple[int, str]:
+def total_of(hits: Mapping[str, Any], offset: int) -> tuple[int, str]:
     """``(total hits, relation)`` from a response's ``hits`` object.
 
     Without a total (``track_total_hits: false``) the hits seen so far are a
@@ -251,7 +251,7 @@ def execute_search(
     duration = perf_counter() - started
     hits = response.get("hits") or {}
     offset = body["from"]
-    total, relation = _total(hits, offset)
+    total, relation = total_of(hits, offset)
     search_query = SearchQuery(
         user=_user_to_log(user),
         index=index,

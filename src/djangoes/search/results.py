@@ -24,7 +24,7 @@ from django.db.models.functions import Cast
 from django.db.models.query import ModelIterable
 
 from djangoes.exceptions import ConfigurationError
-from djangoes.search.execute import NOT_COUNTED_KEYS, _as_body, _total, execute_search
+from djangoes.search.execute import NOT_COUNTED_KEYS, as_body, execute_search, total_of
 from djangoes.search.models import SearchQuery
 from djangoes.search.sql import HitLookup
 
@@ -148,7 +148,11 @@ def queryset_from_search_query(
     lookup, id_field = document_id_field(model)
     found = _hits_for_model(search_query, id_field)
     if not found:
-        empty: models.QuerySet[_M] = queryset.none()
+        # Empty without a query, but with the annotations callers may order by.
+        empty: models.QuerySet[_M] = queryset.none().annotate(
+            search_rank=Value(None, output_field=IntegerField()),
+            search_score=Value(None, output_field=FloatField()),
+        )
         return empty
     rank = HitLookup(
         lookup, id_field, {value: info.rank for value, info in found.items()}, IntegerField()
@@ -303,7 +307,7 @@ class SearchResults:
         params: Mapping[str, Any] | None = None,
         max_results: int = MAX_RESULT_WINDOW,
     ) -> None:
-        body = _as_body(query)
+        body = as_body(query)
         paging = sorted({"size", "from"} & set(body))
         if paging:
             raise ValueError(
@@ -417,7 +421,7 @@ class SearchResults:
         body["size"] = 0
         alias = self.using if self.using is not None else connections.alias_for_index(self.index)
         response = connections[alias].search(index=self.index, body=body, **self.params)
-        return _total(response.get("hits") or {}, 0)[0]
+        return total_of(response.get("hits") or {}, 0)[0]
 
     # -- for templates -------------------------------------------------------------
 
