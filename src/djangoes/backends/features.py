@@ -54,6 +54,8 @@ class BaseFeatures:
     supports_snapshots: ClassVar[bool] = True
     #: Scores are Lucene's BM25 scores (comparable with a real cluster).
     exact_scores: ClassVar[bool] = True
+    #: ``version_type=external`` on index and delete (sync orders writes with it).
+    supports_external_versions: ClassVar[bool] = True
 
     def __init__(self, connection: Base) -> None:
         self.connection = connection

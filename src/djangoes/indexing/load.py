@@ -107,6 +107,7 @@ def load_documents(
     whole, NoModelsError when the index has no MODELS.
     """
     from djangoes.sync import iter_chunks
+    from djangoes.sync.clock import next_version
     from djangoes.sync.engine import index_objects
 
     started = time.monotonic()
@@ -122,13 +123,21 @@ def load_documents(
     for model, queryset in querysets:
         label = label_of(model)
         result.objects[label] = 0
-        for chunk in iter_chunks(queryset, size):
+        chunks = iter_chunks(queryset, size)
+        while True:
+            # the version is taken before the read: a save committed after it
+            # carries a higher version and wins over this chunk's older state
+            version = next_version()
+            chunk = next(chunks, None)
+            if chunk is None:
+                break
             sent = index_objects(
                 target.key,
                 chunk,
                 using=target.alias,
                 target=write_to,
                 options=send_options,
+                version=version,
             )
             result.objects[label] += len(chunk)
             result.indexed += sent.indexed

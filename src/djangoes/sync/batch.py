@@ -21,6 +21,7 @@ from typing import Any, cast
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db import connections as db_connections
 
+from djangoes.sync.clock import stamp
 from djangoes.sync.operations import Operation
 
 
@@ -33,6 +34,8 @@ class PendingBatch:
         self.entry: tuple[set[Any], Callable[[], None], bool] = (set(), self.flush, False)
 
     def collect(self, operations: list[Operation]) -> None:
+        """Called right after the commit: the data of the operations is current now."""
+        stamp(operations)
         self.committed.extend(operations)
 
     def flush(self) -> None:
@@ -83,7 +86,7 @@ def schedule(operations: Iterable[Operation], using: str = DEFAULT_DB_ALIAS) -> 
     if not connection.in_atomic_block:
         from djangoes.sync.engine import send_operations
 
-        send_operations(ops)
+        send_operations(stamp(ops))
         return
     batch = _state.batches.get(using)
     hooks = cast(list[Any], connection.run_on_commit)

@@ -26,6 +26,8 @@ from djangoes.documents import InvalidUpdateFields
 from djangoes.exceptions import DjangoesError, TransportError
 from djangoes.options import Options
 from djangoes.sync import cache as document_cache
+from djangoes.sync import targets
+from djangoes.sync.clock import stamp
 from djangoes.sync.operations import Operation
 
 logger = logging.getLogger("djangoes.sync")
@@ -61,15 +63,22 @@ class SyncResult:
     indexed: int = 0
     updated: int = 0
     deleted: int = 0
+    #: Not sent: unchanged since last sent, or nothing to send.
     skipped: int = 0
+    #: Refused by the engine because it already has a newer version: not an error.
+    superseded: int = 0
     failures: list[Failure] = field(default_factory=list)
+    #: Failures writing to the extra targets of a rebuild (not the live index).
+    extra_failures: list[Failure] = field(default_factory=list)
 
     def merge(self, other: SyncResult) -> None:
         self.indexed += other.indexed
         self.updated += other.updated
         self.deleted += other.deleted
         self.skipped += other.skipped
+        self.superseded += other.superseded
         self.failures.extend(other.failures)
+        self.extra_failures.extend(other.extra_failures)
 
 
 def latest_per_document(operations: Iterable[Operation]) -> list[Operation]:
@@ -99,7 +108,7 @@ def send_operations(
     from djangoes import connections
 
     options = options or connections.options
-    ops = latest_per_document(operations)
+    ops = stamp(latest_per_document(operations))
     result = SyncResult()
     by_alias: dict[str, list[Operation]] = defaultdict(list)
     for op in ops:
@@ -138,9 +147,21 @@ def _drop_left_objects(ops: list[Operation]) -> list[Operation]:
 
 
 def _build_lines(
-    ops: list[Operation], names: dict[str, str], options: Options, result: SyncResult
-) -> tuple[list[bytes], list[Operation], dict[int, str]]:
-    """NDJSON lines for ``ops`` (skipping unchanged and rejecting bad documents)."""
+    ops: list[Operation],
+    names: dict[str, str],
+    options: Options,
+    result: SyncResult,
+    *,
+    versioned: bool = True,
+    extra: dict[str, list[str]] | None = None,
+) -> tuple[list[bytes], list[tuple[Operation, str | None]], dict[int, str]]:
+    """NDJSON lines for ``ops`` (skipping unchanged and rejecting bad documents).
+
+    Returns the lines, what each action line is (the operation, and the extra
+    target it writes to or None for the index itself) and the fingerprints of
+    sent full documents by position. ``extra`` maps index keys to more indexes
+    that get the same writes (a rebuild's new index).
+    """
     by_model_index: dict[tuple[type[Any], str], list[Any]] = defaultdict(list)
     for op in ops:
         if op.instance is not None:
@@ -190,24 +211,30 @@ def _build_lines(
         options,
     )
     lines: list[bytes] = []
-    sent: list[Operation] = []
+    sent: list[tuple[Operation, str | None]] = []
     sent_fingerprints: dict[int, str] = {}
+    extra = extra or {}
     for i, op in enumerate(ops):
         if op.action != "delete" and i not in bodies:
             continue  # rejected above
         if id(op) in unchanged:
             result.skipped += 1
             continue
-        meta: dict[str, Any] = {"_index": names[op.index], "_id": op.doc_id}
-        if op.action == "update" and options.RETRY_ON_CONFLICT:
-            meta["retry_on_conflict"] = options.RETRY_ON_CONFLICT
-        lines.append(json.dumps({op.action: meta}, separators=(",", ":")).encode())
-        if op.action == "index":
-            lines.append(bodies[i])
-            sent_fingerprints[len(sent)] = fingerprints[i]
-        elif op.action == "update":
-            lines.append(b'{"doc":' + bodies[i] + b"}")
-        sent.append(op)
+        for destination in [None, *extra.get(op.index, ())]:
+            meta: dict[str, Any] = {"_index": destination or names[op.index], "_id": op.doc_id}
+            if op.action == "update" and options.RETRY_ON_CONFLICT:
+                meta["retry_on_conflict"] = options.RETRY_ON_CONFLICT
+            if versioned and op.version is not None and op.action != "update":
+                meta["version"] = op.version
+                meta["version_type"] = "external"
+            lines.append(json.dumps({op.action: meta}, separators=(",", ":")).encode())
+            if op.action == "index":
+                lines.append(bodies[i])
+                if destination is None:
+                    sent_fingerprints[len(sent)] = fingerprints[i]
+            elif op.action == "update":
+                lines.append(b'{"doc":' + bodies[i] + b"}")
+            sent.append((op, destination))
     return lines, sent, sent_fingerprints
 
 
@@ -242,7 +269,11 @@ def _send_to_connection(
     names = {op.index: target or conn.get_index_settings(op.index)["NAME"] for op in ops}
     if not in_queryset:
         ops = _drop_left_objects(ops)
-    lines, sent, fingerprints = _build_lines(ops, names, options, result)
+    extra = {} if target else targets.extra_targets(alias, sorted({op.index for op in ops}))
+    lines, sent, fingerprints = _build_lines(
+        ops, names, options, result, versioned=conn.features.supports_external_versions,
+        extra=extra,
+    )  # fmt: skip
     if not lines:
         return result
     body = b"\n".join(lines) + b"\n"
@@ -257,15 +288,21 @@ def _send_to_connection(
     except TransportError as exc:
         if raise_transport_errors:
             raise
-        result.failures.extend(Failure(op, str(exc), exc.status) for op in sent)
+        result.failures.extend(Failure(op, str(exc), exc.status) for op, dest in sent if not dest)
         return result
     retry_full: list[Operation] = []
     cached: list[tuple[str, Operation, str]] = []
     forgotten: list[tuple[str, Operation]] = []
-    for position, (op, item) in enumerate(zip(sent, response["items"], strict=True)):
+    for position, ((op, destination), item) in enumerate(zip(sent, response["items"], strict=True)):
         outcome = next(iter(item.values()))
         status = int(outcome.get("status", 0))
-        if 200 <= status < 300 or (op.action == "delete" and status == 404):
+        if destination is not None:  # a rebuild's index: its failures are the rebuild's
+            if not (200 <= status < 300 or status in (404, 409)):
+                result.extra_failures.append(Failure(op, _item_reason(outcome), status))
+            continue
+        if status == 409 and op.action != "update" and _is_version_conflict(outcome):
+            result.superseded += 1  # the engine has a newer version: nothing to do
+        elif 200 <= status < 300 or (op.action == "delete" and status == 404):
             if op.action == "index":
                 result.indexed += 1
                 cached.append((names[op.index], op, fingerprints[position]))
@@ -278,8 +315,9 @@ def _send_to_connection(
         elif op.action == "update" and status == 404 and op.instance is not None:
             # a partial update of a document that is not there yet: send it whole
             retry_full.append(
-                Operation("index", op.index, op.model, op.doc_id, op.pk, op.instance, force=True)
-            )
+                Operation("index", op.index, op.model, op.doc_id, op.pk, op.instance, force=True,
+                          version=op.version)
+            )  # fmt: skip
         else:
             result.failures.append(Failure(op, _item_reason(outcome), status))
     document_cache.remember(cached, options)
@@ -295,6 +333,11 @@ def _send_to_connection(
             )
         )
     return result
+
+
+def _is_version_conflict(outcome: dict[str, Any]) -> bool:
+    error = outcome.get("error")
+    return isinstance(error, dict) and error.get("type") == "version_conflict_engine_exception"
 
 
 def _item_reason(outcome: dict[str, Any]) -> str:
@@ -314,6 +357,7 @@ def index_objects(
     using: str | None = None,
     target: str | None = None,
     options: Options | None = None,
+    version: int | None = None,
 ) -> SyncResult:
     """Index ``objects`` in ``index`` now, in one bulk request: the path of bulk (re)indexing.
 
@@ -323,7 +367,10 @@ def index_objects(
     once, MAX_DOCUMENT_SIZE enforced) and always sent, whatever the document
     cache says. ``using`` is the connection (default: the one holding
     ``index``); ``target`` an index to write to instead of the index's NAME
-    (a rebuild's new physical index).
+    (a rebuild's new physical index). ``version`` is the time the objects were
+    read (:func:`djangoes.sync.clock.next_version` taken before the query), so
+    that a change saved meanwhile is not overwritten by this older state;
+    without it, the time of sending is used.
 
     Returns what was done; documents refused (by djangoes or the engine) are
     in ``failures``, never raised. Raises the djangoes ``TransportError`` when
@@ -333,9 +380,12 @@ def index_objects(
 
     options = options or connections.options
     ops = [Operation.for_instance("index", index, obj, force=True) for obj in objects]
+    for op in ops:
+        op.version = version
     if not ops:
         return SyncResult()
     alias = using or connections.alias_for_index(index)
+    stamp(ops)
     return _send_to_connection(
         alias, ops, options, target=target, in_queryset=True, raise_transport_errors=True
     )

@@ -32,6 +32,9 @@ class Operation:
     update_fields: frozenset[str] | None = None
     #: Send even when the document cache says it is unchanged.
     force: bool = False
+    #: External version of the write (see :mod:`djangoes.sync.clock`); set when
+    #: the data is known to be current, at the latest when it is sent.
+    version: int | None = None
     #: Set when sending: the engine's answer for a failed operation.
     error: str | None = field(default=None, compare=False)
 
