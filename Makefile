@@ -39,7 +39,7 @@ compat: $(COMPAT_STAMP)
 	$(COMPAT)/bin/python -m tests.lanes compat -- $(COMPAT)/bin/pytest -n 2
 
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --site-dir build/docs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/docs
 
 demo: $(STAMP)
 	$(BIN)/python example/manage.py demo

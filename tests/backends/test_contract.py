@@ -19,6 +19,7 @@ from djangoes.exceptions import (
     IndexDoesNotExist,
     NotFoundError,
     SingleIndexOperationError,
+    TransportError,
 )
 
 
@@ -247,3 +248,15 @@ def test_bad_arguments_name_the_connection_and_the_method(blog: Base) -> None:
         blog.index("1", {}, "extra")
     with pytest.raises(TypeError, match="got both 'body' and 'document'"):
         blog.index(id="1", body={}, document={})
+
+
+def test_the_meta_client_reaches_every_meta_api(blog: Base) -> None:
+    assert blog.meta.cluster.health()["status"] in {"green", "yellow", "red"}
+    assert isinstance(blog.meta.nodes.info()["nodes"], dict)
+    assert blog.meta.indices.exists_alias(name="blog_public") is True
+    # the test engine has no snapshot API: what matters is that the client's
+    # error arrives as a djangoes error, whichever client is underneath
+    with pytest.raises(TransportError) as info:
+        blog.meta.snapshot.get_repository()
+    assert info.value.status == 400
+    assert isinstance(info.value.__cause__, Exception)

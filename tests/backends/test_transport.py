@@ -201,3 +201,39 @@ def test_cloud_id_is_rejected_for_opensearch(settings: Any) -> None:
     }
     with pytest.raises(Exception, match="'cloud_id', which OpenSearch does not support"):
         connections["default"]
+
+
+def test_cloud_id_reaches_the_elasticsearch_client(settings: Any) -> None:
+    """No network: the client derives its node from the cloud id when it is built."""
+    cloud_id = "deployment:" + base64.b64encode(b"es.example.io$abc123$def456").decode()
+    settings.ES_SERVERS = {
+        "default": {
+            "ENGINE": PRODUCTION_ENGINES["es-urllib3"],
+            "PARAMS": {"cloud_id": cloud_id, "api_key": "k"},
+        }
+    }
+    conn = connections["default"]
+    assert conn.server["HOSTS"] == []
+    node = next(iter(conn.client.transport.node_pool.all())).config
+    assert (node.scheme, node.host, node.port) == ("https", "abc123.es.example.io", 443)
+
+
+def test_client_certificates_reach_the_node_configuration(
+    settings: Any, engine_path: str, certificate: tuple[Path, Path]
+) -> None:
+    """Mutual TLS: client_cert / client_key end up in each node's TLS settings."""
+    cert, key = (str(p) for p in certificate)
+    with recording_server(tls=certificate) as server:
+        configure(settings, engine_path, [server.url], ca_certs=cert, client_cert=cert,
+                  client_key=key)  # fmt: skip
+        conn = connections["default"]
+        assert conn.info()["cluster_name"] == "test"
+        if "elasticsearch" in engine_path:
+            node = next(iter(conn.client.transport.node_pool.all())).config
+            assert (node.client_cert, node.client_key) == (cert, key)
+        else:
+            connection = conn.client.transport.get_connection()
+            if hasattr(connection, "pool"):  # urllib3
+                assert (connection.pool.cert_file, connection.pool.key_file) == (cert, key)
+            else:  # requests
+                assert connection.session.cert == (cert, key)
