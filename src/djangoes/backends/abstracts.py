@@ -30,7 +30,7 @@ from django.utils.module_loading import import_string
 from djangoes.backends.api import SPECS, Call, CallError, normalize_call
 from djangoes.backends.features import BaseFeatures, parse_version
 from djangoes.backends.querylog import QueryEntry, QueryLog
-from djangoes.conf import Problem, mask_params
+from djangoes.conf import Problem, did_you_mean, mask_params
 from djangoes.exceptions import (
     ConfigurationError,
     DjangoesError,
@@ -127,6 +127,8 @@ class Base:
     features_class: ClassVar[type[BaseFeatures]] = BaseFeatures
     #: Distribution name for messages ("Elasticsearch", "OpenSearch").
     display_name: ClassVar[str] = "search engine"
+    #: The client library's name for messages ("Elasticsearch", "OpenSearch").
+    client_name: ClassVar[str] = "search"
     #: PyPI distribution of the client library, with the supported range.
     client_distribution: ClassVar[str | None] = None
     client_version_range: ClassVar[tuple[tuple[int, ...], tuple[int, ...]]] = ((0,), (999,))
@@ -183,10 +185,75 @@ class Base:
             ]
         return []
 
+    #: PARAMS names shared by every backend -> the client's own names.
+    param_renames: ClassVar[Mapping[str, str]] = {}
+    #: PARAMS the client refuses, with what to do instead.
+    rejected_params: ClassVar[Mapping[str, str]] = {}
+    #: How the message about a rejected PARAM ends ("which ... does not accept").
+    rejected_params_reason: ClassVar[str] = "which this backend does not accept"
+
+    @classmethod
+    def accepted_params(cls) -> set[str] | None:
+        """Keyword arguments the client accepts (None: unknown, no check)."""
+        return None
+
     @classmethod
     def check_params(cls, alias: str, params: Mapping[str, Any]) -> list[Problem]:
         """Problems with PARAMS for this backend (no network, no client created)."""
-        return []
+        where = f"ES_SERVERS[{alias!r}]['PARAMS']"
+        problems = [
+            Problem(
+                "djangoes.E012",
+                f"{where} has {key!r}, {cls.rejected_params_reason}.",
+                hint=f"To fix it, {advice}.",
+            )
+            for key, advice in cls.rejected_params.items()
+            if key in params
+        ]
+        accepted = cls.accepted_params()
+        if accepted is None:
+            return problems
+        for key in params:
+            if key in cls.rejected_params or cls.param_renames.get(key, key) in accepted:
+                continue
+            problems.append(
+                Problem(
+                    "djangoes.E012",
+                    f"{where} has {key!r}, which the {cls.client_name} client does not accept."
+                    f"{did_you_mean(key, accepted)}",
+                    hint="PARAMS are the client's keyword arguments; see the backends "
+                    "documentation for the supported ones.",
+                )
+            )
+        return problems
+
+    def client_params(self) -> dict[str, Any]:
+        """PARAMS under the client's names (credentials given as lists become tuples)."""
+        params: dict[str, Any] = {}
+        for key, value in self.server["PARAMS"].items():
+            name = self.param_renames.get(key, key)
+            if name in {"basic_auth", "http_auth"} and isinstance(value, list):
+                value = tuple(value)
+            params[name] = value
+        return params
+
+    def build_client(self, hosts: list[str] | None, **kwargs: Any) -> Any:
+        """The client of ``client_class`` for ``hosts``, recording into :attr:`queries`.
+
+        Raises ConfigurationError when the library is missing or the client
+        refuses HOSTS/PARAMS (secrets masked in the message).
+        """
+        self.ensure_client_library()
+        client_class = resolve_class(getattr(self, "client_class"))  # noqa: B009
+        try:
+            client = client_class(hosts, **kwargs)
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(
+                f"ES_SERVERS[{self.alias!r}]: the {self.client_name} client rejected "
+                f"HOSTS/PARAMS {self.describe_params()!r}: {exc}"
+            ) from exc
+        client.transport.query_log = self.query_log
+        return client
 
     def ensure_client_library(self) -> None:
         problems = self.check_client_library()

@@ -9,12 +9,11 @@ client is first built, so importing this module never imports the client.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from djangoes.backends.abstracts import Base, resolve_class
 from djangoes.backends.features import BaseFeatures
-from djangoes.conf import Problem, did_you_mean
+from djangoes.conf import Problem
 from djangoes.exceptions import (
     ConnectionError,
     ConnectionTimeout,
@@ -68,6 +67,7 @@ class BaseElasticsearchBackend(Base):
     """
 
     display_name = "Elasticsearch"
+    client_name = "Elasticsearch"
     features_class: ClassVar[type[BaseFeatures]] = ElasticsearchFeatures
     client_distribution = "elasticsearch"
     client_version_range = ((8, 0), (10,))
@@ -77,70 +77,27 @@ class BaseElasticsearchBackend(Base):
     transport_class: ClassVar[Any] = "djangoes.backends._es_transport.LoggingTransport"
     node_class: ClassVar[Any] = None
 
+    param_renames = PARAM_RENAMES
+    rejected_params = REMOVED_PARAMS
+    rejected_params_reason = "which elasticsearch-py 8+ no longer accepts"
+
     @classmethod
-    def check_params(cls, alias: str, params: Mapping[str, Any]) -> list[Problem]:
-        problems: list[Problem] = []
-        where = f"ES_SERVERS[{alias!r}]['PARAMS']"
-        for key, advice in REMOVED_PARAMS.items():
-            if key in params:
-                problems.append(
-                    Problem(
-                        "djangoes.E012",
-                        f"{where} has {key!r}, which elasticsearch-py 8+ no longer accepts.",
-                        hint=f"To fix it, {advice}.",
-                    )
-                )
+    def accepted_params(cls) -> set[str] | None:
         try:
             client_class = resolve_class(cls.client_class)
         except ImportError:
-            return problems  # reported by check_client_library()
-        accepted = set(inspect.signature(client_class.__init__).parameters) - {"self", "hosts"}
-        accepted.discard("_transport")
-        for key in params:
-            name = PARAM_RENAMES.get(key, key)
-            if key in REMOVED_PARAMS or name in accepted:
-                continue
-            problems.append(
-                Problem(
-                    "djangoes.E012",
-                    f"{where} has {key!r}, which the Elasticsearch client does not accept."
-                    f"{did_you_mean(key, accepted)}",
-                    hint="PARAMS are keyword arguments of elasticsearch.Elasticsearch(); see "
-                    "the backends documentation for the supported ones.",
-                )
-            )
-        return problems
-
-    def client_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for the client, from PARAMS and the class attributes."""
-        kwargs: dict[str, Any] = {}
-        for key, value in self.server["PARAMS"].items():
-            name = PARAM_RENAMES.get(key, key)
-            if name == "basic_auth" and isinstance(value, list):
-                value = tuple(value)
-            kwargs[name] = value
-        kwargs.setdefault("transport_class", resolve_class(self.transport_class))
-        if self.node_class is not None:
-            kwargs.setdefault("node_class", resolve_class(self.node_class))
-        return kwargs
+            return None  # reported by check_client_library()
+        names = set(inspect.signature(client_class.__init__).parameters)
+        return names - {"self", "hosts", "_transport"}
 
     def configure_client(self) -> None:
         """Instantiate the Elasticsearch client from HOSTS and PARAMS."""
-        self.ensure_client_library()
-        client_class = resolve_class(self.client_class)
-        kwargs = self.client_kwargs()
-        hosts = None if "cloud_id" in kwargs else list(self.server["HOSTS"])
-        try:
-            client = client_class(hosts, **kwargs)
-        except (TypeError, ValueError) as exc:
-            from djangoes.exceptions import ConfigurationError
-
-            raise ConfigurationError(
-                f"ES_SERVERS[{self.alias!r}]: the Elasticsearch client rejected HOSTS/PARAMS "
-                f"{self.describe_params()!r}: {exc}"
-            ) from exc
-        client.transport.query_log = self.query_log
-        self.client = client
+        params = self.client_params()
+        params.setdefault("transport_class", resolve_class(self.transport_class))
+        if self.node_class is not None:
+            params.setdefault("node_class", resolve_class(self.node_class))
+        hosts = None if "cloud_id" in params else list(self.server["HOSTS"])
+        self.client = self.build_client(hosts, **params)
 
     def unwrap_response(self, response: Any) -> Any:
         body = getattr(response, "body", response)

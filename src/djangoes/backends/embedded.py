@@ -98,11 +98,12 @@ class EmbeddedBackend(SimpleHttpBackend):
         client_params = {k: v for k, v in params.items() if k not in ENGINE_PARAMS}
         return super().check_params(alias, client_params) + param_problems(alias, params)
 
-    def client_kwargs(self) -> dict[str, Any]:
-        kwargs = super().client_kwargs()
+    def client_params(self) -> dict[str, Any]:
+        """The client's PARAMS: the engine's own are not the client's business."""
+        params = super().client_params()
         for key in ENGINE_PARAMS:
-            kwargs.pop(key, None)
-        return kwargs
+            params.pop(key, None)
+        return params
 
     def engine_config(self) -> EngineConfig:
         """Where and how this connection's engine runs (from its PARAMS)."""

@@ -15,9 +15,8 @@ from typing import Any, ClassVar
 
 from djangoes.backends.abstracts import Base, resolve_class
 from djangoes.backends.features import BaseFeatures
-from djangoes.conf import Problem, did_you_mean
+from djangoes.conf import Problem
 from djangoes.exceptions import (
-    ConfigurationError,
     ConnectionError,
     ConnectionTimeout,
     DjangoesError,
@@ -72,6 +71,7 @@ class BaseOpenSearchBackend(Base):
     """
 
     display_name = "OpenSearch"
+    client_name = "OpenSearch"
     features_class: ClassVar[type[BaseFeatures]] = OpenSearchFeatures
     client_distribution = "opensearch-py"
     client_version_range = ((2, 4), (4,))
@@ -81,84 +81,55 @@ class BaseOpenSearchBackend(Base):
     transport_class: ClassVar[Any] = "djangoes.backends._os_transport.LoggingTransport"
     connection_class: ClassVar[Any] = None
 
+    param_renames = PARAM_RENAMES
+    rejected_params = _ELASTIC_ONLY
+    rejected_params_reason = "which OpenSearch does not support"
+
     @classmethod
-    def check_params(cls, alias: str, params: Mapping[str, Any]) -> list[Problem]:
-        problems: list[Problem] = []
-        where = f"ES_SERVERS[{alias!r}]['PARAMS']"
-        for key, advice in _ELASTIC_ONLY.items():
-            if key in params:
-                problems.append(
-                    Problem(
-                        "djangoes.E012",
-                        f"{where} has {key!r}, which OpenSearch does not support.",
-                        hint=f"To fix it, {advice}.",
-                    )
-                )
-        if "basic_auth" in params and "http_auth" in params:
-            problems.append(
-                Problem(
-                    "djangoes.E012",
-                    f"{where} has both 'basic_auth' and 'http_auth'.",
-                    hint="They are the same thing: keep 'basic_auth'.",
-                )
-            )
+    def accepted_params(cls) -> set[str] | None:
         try:
             connection_class = resolve_class(cls.connection_class or "opensearchpy.Connection")
         except ImportError:
-            return problems
+            return None  # reported by check_client_library()
         accepted = set(_TRANSPORT_PARAMS)
         for klass in inspect.getmro(connection_class):
             init = klass.__dict__.get("__init__")
             if init is not None:
                 accepted |= set(inspect.signature(init).parameters) - {"self", "kwargs"}
-        accepted -= {"host", "port", "use_ssl", "url_prefix"}
-        for key in params:
-            name = PARAM_RENAMES.get(key, key)
-            if key in _ELASTIC_ONLY or name in accepted:
-                continue
+        return accepted - {"host", "port", "use_ssl", "url_prefix"}
+
+    @classmethod
+    def check_params(cls, alias: str, params: Mapping[str, Any]) -> list[Problem]:
+        problems = super().check_params(alias, params)
+        if "basic_auth" in params and "http_auth" in params:
             problems.append(
                 Problem(
                     "djangoes.E012",
-                    f"{where} has {key!r}, which the OpenSearch client does not accept."
-                    f"{did_you_mean(key, accepted)}",
-                    hint="See the backends documentation for the supported PARAMS.",
+                    f"ES_SERVERS[{alias!r}]['PARAMS'] has both 'basic_auth' and 'http_auth'.",
+                    hint="They are the same thing: keep 'basic_auth'.",
                 )
             )
         return problems
 
-    def client_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for ``OpenSearch()``, from PARAMS and the class attributes."""
-        kwargs: dict[str, Any] = {}
-        for key, value in self.server["PARAMS"].items():
-            name = PARAM_RENAMES.get(key, key)
-            if name == "http_auth" and isinstance(value, list):
-                value = tuple(value)
-            kwargs[name] = value
-        api_key = kwargs.pop("api_key", None)
+    def client_params(self) -> dict[str, Any]:
+        """PARAMS for ``OpenSearch()``; an ``api_key`` becomes its Authorization header."""
+        params = super().client_params()
+        api_key = params.pop("api_key", None)
         if api_key is not None:
             if isinstance(api_key, (tuple, list)):
                 api_key = base64.b64encode(":".join(api_key).encode()).decode()
-            headers = dict(kwargs.get("headers") or {})
+            headers = dict(params.get("headers") or {})
             headers["authorization"] = f"ApiKey {api_key}"
-            kwargs["headers"] = headers
-        kwargs.setdefault("transport_class", resolve_class(self.transport_class))
-        if self.connection_class is not None:
-            kwargs.setdefault("connection_class", resolve_class(self.connection_class))
-        return kwargs
+            params["headers"] = headers
+        return params
 
     def configure_client(self) -> None:
         """Instantiate the OpenSearch client from HOSTS and PARAMS."""
-        self.ensure_client_library()
-        client_class = resolve_class(self.client_class)
-        try:
-            client = client_class(list(self.server["HOSTS"]), **self.client_kwargs())
-        except (TypeError, ValueError) as exc:
-            raise ConfigurationError(
-                f"ES_SERVERS[{self.alias!r}]: the OpenSearch client rejected HOSTS/PARAMS "
-                f"{self.describe_params()!r}: {exc}"
-            ) from exc
-        client.transport.query_log = self.query_log
-        self.client = client
+        params = self.client_params()
+        params.setdefault("transport_class", resolve_class(self.transport_class))
+        if self.connection_class is not None:
+            params.setdefault("connection_class", resolve_class(self.connection_class))
+        self.client = self.build_client(list(self.server["HOSTS"]), **params)
 
     def translate_error(self, exc: Exception) -> DjangoesError | None:
         from opensearchpy import exceptions as os_exc
