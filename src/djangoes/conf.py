@@ -283,6 +283,24 @@ def _or(value: object, default: object) -> Any:
     return default if value is None else value
 
 
+def _mapping(
+    where: str, value: object, problems: list[Problem], hint: str | None, what: str = "a dict"
+) -> Mapping[str, Any] | None:
+    """``value`` when it is a dict (absent counts as empty), else a problem and None."""
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return value
+    problems.append(
+        Problem(
+            "djangoes.E003",
+            f"{where} must be {what}, not {_type_name(value)} ({value!r}).",
+            hint=hint,
+        )
+    )
+    return None
+
+
 def _type_name(value: object) -> str:
     return type(value).__name__
 
@@ -395,16 +413,10 @@ def _parse_index(key: object, value: object, problems: list[Problem]) -> IndexSe
         problems.append(Problem("djangoes.E003", f"ES_INDICES keys must be strings, not {key!r}."))
         return None
     where = f"ES_INDICES[{key!r}]"
+    value = _mapping(
+        where, value, problems, hint="Example: {'NAME': 'blog', 'ALIASES': ['blog_public']}."
+    )
     if value is None:
-        value = {}
-    if not isinstance(value, Mapping):
-        problems.append(
-            Problem(
-                "djangoes.E003",
-                f"{where} must be a dict, not {_type_name(value)} ({value!r}).",
-                hint="Example: {'NAME': 'blog', 'ALIASES': ['blog_public']}.",
-            )
-        )
         return None
     ok = True
     _check_keys(where, value, INDEX_KEYS, problems)
@@ -412,17 +424,13 @@ def _parse_index(key: object, value: object, problems: list[Problem]) -> IndexSe
     ok &= name is not None
     aliases = _name_list(f"{where}['ALIASES']", _or(value.get("ALIASES"), []), problems)
     ok &= aliases is not None
-    settings = _or(value.get("SETTINGS"), {})
-    if not isinstance(settings, Mapping):
-        problems.append(
-            Problem(
-                "djangoes.E003",
-                f"{where}['SETTINGS'] must be a dict, not {_type_name(settings)} ({settings!r}).",
-                hint="Give the index-creation body, e.g. {'settings': {...}, 'mappings': {...}}.",
-            )
-        )
-        ok = False
-        settings = {}
+    settings = _mapping(
+        f"{where}['SETTINGS']",
+        value.get("SETTINGS"),
+        problems,
+        hint="Give the index-creation body, e.g. {'settings': {...}, 'mappings': {...}}.",
+    )
+    ok &= settings is not None
     models = _parse_models(f"{where}['MODELS']", _or(value.get("MODELS"), []), problems)
     ok &= models is not None
     mapping = value.get("MAPPING")
@@ -435,18 +443,13 @@ def _parse_index(key: object, value: object, problems: list[Problem]) -> IndexSe
             )
         )
         ok = False
-    test = _or(value.get("TEST"), {})
-    if not isinstance(test, Mapping):
-        problems.append(
-            Problem(
-                "djangoes.E003",
-                f"{where}['TEST'] must be a dict, not {_type_name(test)} ({test!r}).",
-                hint="Example: {'NAME': 'test_blog'}.",
-            )
-        )
+    test = _mapping(
+        f"{where}['TEST']", value.get("TEST"), problems, hint="Example: {'NAME': 'test_blog'}."
+    )
+    if test is None:
         return None
     _check_keys(f"{where}['TEST']", test, INDEX_TEST_KEYS, problems)
-    if not ok or name is None or aliases is None or models is None:
+    if not ok or name is None or aliases is None or models is None or settings is None:
         return None
     test_name = _valid_name(
         f"{where}['TEST']['NAME']", test.get("NAME", TEST_PREFIX + name), problems
@@ -543,16 +546,10 @@ def _parse_server(
         )
         return None
     where = f"ES_SERVERS[{alias!r}]"
+    value = _mapping(
+        where, value, problems, hint="Example: {'HOSTS': ['localhost:9200'], 'INDICES': ['blog']}."
+    )
     if value is None:
-        value = {}
-    if not isinstance(value, Mapping):
-        problems.append(
-            Problem(
-                "djangoes.E003",
-                f"{where} must be a dict, not {_type_name(value)} ({value!r}).",
-                hint="Example: {'HOSTS': ['localhost:9200'], 'INDICES': ['blog']}.",
-            )
-        )
         return None
     _check_keys(where, value, SERVER_KEYS, problems)
     ok = True
@@ -568,19 +565,15 @@ def _parse_server(
         )
         ok = False
 
-    params = _or(value.get("PARAMS"), {})
-    if not isinstance(params, Mapping):
-        problems.append(
-            Problem(
-                "djangoes.E003",
-                f"{where}['PARAMS'] must be a dict of client keyword arguments, not "
-                f"{_type_name(params)}.",
-                hint="Example: {'timeout': 10, 'max_retries': 3}.",
-            )
-        )
-        ok = False
-        params = {}
-    params = dict(params)
+    given_params = _mapping(
+        f"{where}['PARAMS']",
+        value.get("PARAMS"),
+        problems,
+        hint="Example: {'timeout': 10, 'max_retries': 3}.",
+        what="a dict of client keyword arguments",
+    )
+    ok &= given_params is not None
+    params: dict[Any, Any] = dict(given_params or {})
     for key in params:
         if not isinstance(key, str):
             problems.append(
@@ -608,16 +601,11 @@ def _parse_server(
     )
     ok &= index_keys is not None
 
-    test = _or(value.get("TEST"), {})
+    test = _mapping(
+        f"{where}['TEST']", value.get("TEST"), problems, hint="Example: {'INDICES': ['blog']}."
+    )
     test_indices: list[str] | None = None
-    if not isinstance(test, Mapping):
-        problems.append(
-            Problem(
-                "djangoes.E003",
-                f"{where}['TEST'] must be a dict, not {_type_name(test)} ({test!r}).",
-                hint="Example: {'INDICES': ['blog']}.",
-            )
-        )
+    if test is None:
         ok = False
     else:
         _check_keys(f"{where}['TEST']", test, SERVER_TEST_KEYS, problems)
