@@ -25,7 +25,7 @@ def test_every_key_has_its_documented_default() -> None:
     assert (options.CHUNK_SIZE, options.PAGE_SIZE, options.AUTO_SYNC) == (500, 25, True)
     assert (options.NEVER_AUTO_SYNC, options.STRICT_VALIDATION) == ((), False)
     assert (options.UPDATE_STRATEGY, options.RETRY_ON_CONFLICT) == ("full", 0)
-    assert (options.CACHE_EXPIRY, options.INCLUDE_SOURCE, options.ON_ERROR) == (60, True, "raise")
+    assert (options.CACHE_EXPIRY, options.INCLUDE_SOURCE, options.ON_ERROR) == (60, True, None)
 
 
 @pytest.mark.parametrize(
@@ -39,7 +39,8 @@ def test_every_key_has_its_documented_default() -> None:
         ({"NEVER_AUTO_SYNC": ["Post"]},
          "DJANGOES['NEVER_AUTO_SYNC'] = ['Post'] has 'Post', which is not an 'app_label.ModelName' "
          "label."),
-        ({"ON_ERROR": "ignore"}, "DJANGOES['ON_ERROR'] = 'ignore' must be one of 'raise', 'log'."),
+        ({"ON_ERROR": "ignore"}, "DJANGOES['ON_ERROR'] = 'ignore' must be one of 'raise', 'log', "
+         "'queue' (or None for the default policy)."),
         ({"CACHE_EXPIRY": -1},
          "DJANGOES['CACHE_EXPIRY'] = -1 must be a whole number of at least 0."),
     ],

@@ -18,11 +18,12 @@ from typing import Any, Literal
 from djangoes.conf import Problem, did_you_mean
 
 UpdateStrategy = Literal["full", "partial"]
-ErrorPolicy = Literal["raise", "log"]
+ErrorPolicy = Literal["raise", "log", "queue"]
 
 UPDATE_STRATEGIES = ("full", "partial")
-ERROR_POLICIES = ("raise", "log")
+ERROR_POLICIES = ("raise", "log", "queue")
 _LABEL = re.compile(r"^[A-Za-z_]\w*\.[A-Za-z_]\w*$")
+_DOTTED_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,10 @@ class Options:
     CACHE_ALIAS: str = "default"
     #: Include ``_source`` in search hits.
     INCLUDE_SOURCE: bool = True
-    #: What a failed sync does: raise ``SyncError`` ("raise") or log it ("log").
-    ON_ERROR: ErrorPolicy = "raise"
+    #: What a failed sync does: raise ``SyncError`` ("raise"), log it ("log"),
+    #: or keep automatic sync durable in the queue table ("queue"). None (not
+    #: set): "queue", or "raise" with DEBUG or test names; see :meth:`error_policy`.
+    ON_ERROR: ErrorPolicy | None = None
     #: ``refresh`` of sync requests: False, True or "wait_for" (writes are
     #: searchable when the request returns).
     REFRESH: bool | str = False
@@ -63,6 +66,15 @@ class Options:
     MAX_DOCUMENT_SIZE: int = 10 * 1024 * 1024
     #: Physical indexes kept after a rebuild besides the live one.
     KEEP_OLD_INDEXES: int = 0
+    #: Seconds before a queue entry the engine could not take is tried again;
+    #: doubled at each further attempt, up to QUEUE_MAX_RETRY_DELAY.
+    QUEUE_RETRY_DELAY: int = 10
+    #: The longest wait between two attempts of a queue entry, in seconds.
+    QUEUE_MAX_RETRY_DELAY: int = 3600
+    #: Dotted path of ``dispatch(using, entry_ids, claim)``, called after commit
+    #: instead of sending queued operations inline (``"djangoes.tasks.dispatch"``:
+    #: a Celery task). None: send inline.
+    QUEUE_DISPATCH: str | None = None
     #: Raw keys as given, for messages.
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -80,6 +92,25 @@ class Options:
         """Whether ``"app_label.ModelName"`` is in NEVER_AUTO_SYNC (any letter case)."""
         return label.lower() in {item.lower() for item in self.NEVER_AUTO_SYNC}
 
+    def error_policy(self) -> ErrorPolicy:
+        """The ON_ERROR policy in effect: the one set, else the default for where we run.
+
+        The default is "queue" (a save never fails because the engine is
+        down), except with ``settings.DEBUG`` (the development server) and
+        while djangoes' test names are active (test runs), where it is
+        "raise" so that sync problems show at once. Read at each call, so
+        ``override_settings(DEBUG=...)`` takes effect.
+        """
+        if self.ON_ERROR is not None:
+            return self.ON_ERROR
+        from django.conf import settings
+
+        from djangoes import connections
+
+        if settings.DEBUG or connections.test_names is not None:
+            return "raise"
+        return "queue"
+
 
 KEYS = tuple(name for name in Options.__dataclass_fields__ if name != "raw")
 
@@ -90,11 +121,13 @@ _INT_KEYS = {
     "CACHE_EXPIRY": 0,
     "MAX_DOCUMENT_SIZE": 0,
     "KEEP_OLD_INDEXES": 0,
+    "QUEUE_RETRY_DELAY": 1,
+    "QUEUE_MAX_RETRY_DELAY": 1,
 }
 _BOOL_KEYS = ("AUTO_SYNC", "STRICT_VALIDATION", "INCLUDE_SOURCE")
 _CHOICE_KEYS: dict[str, tuple[object, ...]] = {
     "UPDATE_STRATEGY": UPDATE_STRATEGIES,
-    "ON_ERROR": ERROR_POLICIES,
+    "ON_ERROR": (None, *ERROR_POLICIES),
     "REFRESH": (False, True, "wait_for"),
 }
 
@@ -133,7 +166,36 @@ def parse_options(raw: object, problems: list[Problem], *, setting: str = "DJANG
         elif key == "MAPPINGS_DIR":
             value = str(value)
         values[key] = value
+    _check_queue_keys(values, problems, setting)
     return Options(**values, raw=dict(raw))
+
+
+def _check_queue_keys(values: dict[str, Any], problems: list[Problem], setting: str) -> None:
+    """Problems between the queue keys; a key in conflict is dropped (its default kept)."""
+    delay = values.get("QUEUE_RETRY_DELAY", Options.QUEUE_RETRY_DELAY)
+    longest = values.get("QUEUE_MAX_RETRY_DELAY", Options.QUEUE_MAX_RETRY_DELAY)
+    if longest < delay:
+        problems.append(
+            Problem(
+                "djangoes.E202",
+                f"{setting}['QUEUE_MAX_RETRY_DELAY'] = {longest!r} is less than "
+                f"QUEUE_RETRY_DELAY ({delay!r}): the longest wait between two attempts "
+                "cannot be shorter than the first.",
+            )
+        )
+        values.pop("QUEUE_MAX_RETRY_DELAY", None)
+        values.pop("QUEUE_RETRY_DELAY", None)
+    policy = values.get("ON_ERROR")
+    if values.get("QUEUE_DISPATCH") is not None and policy not in (None, "queue"):
+        problems.append(
+            Problem(
+                "djangoes.E202",
+                f"{setting}['QUEUE_DISPATCH'] = {values['QUEUE_DISPATCH']!r} is set but "
+                f"ON_ERROR is {policy!r}: only the 'queue' policy dispatches sync work.",
+                hint="Set ON_ERROR to 'queue' (or leave it unset), or remove QUEUE_DISPATCH.",
+            )
+        )
+        del values["QUEUE_DISPATCH"]
 
 
 def _value_error(key: str, value: object) -> str | None:
@@ -147,7 +209,9 @@ def _value_error(key: str, value: object) -> str | None:
     elif key in _CHOICE_KEYS:
         choices = _CHOICE_KEYS[key]
         if value not in choices:
-            return f"must be one of {', '.join(repr(c) for c in choices)}"
+            shown = ", ".join(repr(c) for c in choices if c is not None)
+            default = " (or None for the default policy)" if None in choices else ""
+            return f"must be one of {shown}{default}"
     elif key == "NEVER_AUTO_SYNC":
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, (list, tuple)):
@@ -155,6 +219,9 @@ def _value_error(key: str, value: object) -> str | None:
         bad = [item for item in items if not isinstance(item, str) or not _LABEL.match(item)]
         if bad:
             return f"has {bad[0]!r}, which is not an 'app_label.ModelName' label"
+    elif key == "QUEUE_DISPATCH":
+        if value is not None and (not isinstance(value, str) or not _DOTTED_PATH.match(value)):
+            return "must be None or the dotted path of a function, e.g. 'djangoes.tasks.dispatch'"
     elif key in {"MAPPINGS_DIR", "CACHE_ALIAS"} and (
         not isinstance(value, (str, Path)) or not str(value)
     ):

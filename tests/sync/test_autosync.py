@@ -317,6 +317,7 @@ def test_a_failed_write_is_not_remembered_as_done(
     blog_index: Base, ada: Author, settings: Any, engine_url: str
 ) -> None:
     """Regression: the cache was set before the engine call, so a retry was skipped."""
+    settings.DJANGOES = {**settings.DJANGOES, "ON_ERROR": "raise"}  # "queue" would keep it
     servers = settings.ES_SERVERS
     settings.ES_SERVERS = {
         "default": {

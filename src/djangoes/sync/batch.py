@@ -10,6 +10,10 @@ connection (the last operation per document wins).
 
 Outside a transaction (autocommit) an operation is sent at once, through the
 same path.
+
+Under the "queue" ON_ERROR policy each operation is also written to the queue
+table when it is scheduled, inside the transaction, and the flush settles
+those rows after sending (:mod:`djangoes.sync.queue`).
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ class PendingBatch:
         self.using = using
         self.committed: list[Operation] = []
         self.entry: tuple[set[Any], Callable[[], None], bool] = (set(), self.flush, False)
+        #: Claim of this transaction's queue rows (None: nothing queued).
+        self.claim: str | None = None
 
     def collect(self, operations: list[Operation]) -> None:
         """Called right after the commit: the data of the operations is current now."""
@@ -42,9 +48,26 @@ class PendingBatch:
         _state.forget(self)
         operations, self.committed = self.committed, []
         if operations:
-            from djangoes.sync.engine import send_operations
+            _send(operations, self.using, self.claim)
 
-            send_operations(operations)
+
+def _send(operations: list[Operation], using: str, claim: str | None) -> None:
+    """Send committed operations: through the queue when they have rows, else directly."""
+    if claim is not None and any(op.queue_entry is not None for op in operations):
+        from djangoes.sync.queue import send_queued
+
+        send_queued(operations, using, claim)
+        return
+    from djangoes.sync.engine import send_operations
+
+    send_operations(operations)
+
+
+def _queue_policy() -> bool:
+    """Whether the ON_ERROR policy in effect is "queue"."""
+    from djangoes import connections
+
+    return connections.options.error_policy() == "queue"
 
 
 class _State(threading.local):
@@ -78,15 +101,24 @@ def _move_flush_last(using: str, batch: PendingBatch) -> None:
 
 
 def schedule(operations: Iterable[Operation], using: str = DEFAULT_DB_ALIAS) -> None:
-    """Send ``operations`` when the current transaction on ``using`` commits (now if none)."""
+    """Send ``operations`` when the current transaction on ``using`` commits (now if none).
+
+    Under the "queue" policy the operations are first written to the queue
+    table on ``using`` (raises the database's error if it cannot be written).
+    """
     ops = list(operations)
     if not ops:
         return
     connection = db_connections[using]
+    queued = _queue_policy()
     if not connection.in_atomic_block:
-        from djangoes.sync.engine import send_operations
+        claim = None
+        if queued:
+            from djangoes.sync.queue import enqueue, new_claim
 
-        send_operations(stamp(ops))
+            claim = new_claim()
+            enqueue(ops, using, claim)  # committed at once: kept if this process dies now
+        _send(stamp(ops), using, claim)
         return
     batch = _state.batches.get(using)
     hooks = cast(list[Any], connection.run_on_commit)
@@ -96,5 +128,10 @@ def schedule(operations: Iterable[Operation], using: str = DEFAULT_DB_ALIAS) -> 
         # first operation of this transaction (or the last batch's transaction ended)
         batch = PendingBatch(using)
         _state.batches[using] = batch
+    if queued:
+        from djangoes.sync.queue import enqueue, new_claim
+
+        batch.claim = batch.claim or new_claim()
+        enqueue(ops, using, batch.claim)  # in the transaction: a rollback leaves no row
     transaction.on_commit(lambda: batch.collect(ops), using=using)
     _move_flush_last(using, batch)

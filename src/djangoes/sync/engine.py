@@ -40,6 +40,9 @@ class Failure:
     operation: Operation
     reason: str
     status: int | None = None
+    #: The bulk request failed as a whole (engine unreachable, timeout, 5xx...):
+    #: nothing is wrong with the document itself.
+    request_failed: bool = False
 
     def __str__(self) -> str:
         status = f" [{self.status}]" if self.status is not None else ""
@@ -98,12 +101,19 @@ def encode_document(document: Any) -> bytes:
 
 
 def send_operations(
-    operations: Iterable[Operation], *, options: Options | None = None, raise_errors: bool = True
+    operations: Iterable[Operation],
+    *,
+    options: Options | None = None,
+    raise_errors: bool = True,
+    in_queryset: bool = False,
 ) -> SyncResult:
     """Send ``operations`` now: one bulk request per connection, then apply ON_ERROR.
 
     With ``raise_errors`` False the failures are only returned (the caller
-    handles them), whatever the policy.
+    handles them), whatever the policy. ``in_queryset`` says the instances
+    were just read from their ``get_search_queryset``, so they are not
+    checked again. Returns what was done; raises ``SyncError`` as the policy
+    says (see :func:`handle_failures`).
     """
     from djangoes import connections
 
@@ -114,15 +124,20 @@ def send_operations(
     for op in ops:
         by_alias[connections.alias_for_index(op.index)].append(op)
     for alias, group in by_alias.items():
-        result.merge(_send_to_connection(alias, group, options))
+        result.merge(_send_to_connection(alias, group, options, in_queryset=in_queryset))
     if result.failures and raise_errors:
         handle_failures(result.failures, options)
     return result
 
 
 def handle_failures(failures: Sequence[Failure], options: Options) -> None:
-    """Apply the ON_ERROR policy to ``failures``."""
-    if options.ON_ERROR == "log":
+    """Apply the ON_ERROR policy to ``failures``: log them, or raise ``SyncError``.
+
+    "queue" raises here too: it keeps automatic sync durable (the failures of
+    a commit's flush never come here, :mod:`djangoes.sync.queue` keeps them),
+    while a call that sends at once has a caller waiting for the outcome.
+    """
+    if options.error_policy() == "log":
         for failure in failures:
             logger.error("Search sync failed: %s", failure)
         return
@@ -288,7 +303,9 @@ def _send_to_connection(
     except TransportError as exc:
         if raise_transport_errors:
             raise
-        result.failures.extend(Failure(op, str(exc), exc.status) for op, dest in sent if not dest)
+        result.failures.extend(
+            Failure(op, str(exc), exc.status, request_failed=True) for op, dest in sent if not dest
+        )
         return result
     retry_full: list[Operation] = []
     cached: list[tuple[str, Operation, str]] = []

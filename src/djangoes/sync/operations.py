@@ -37,6 +37,8 @@ class Operation:
     version: int | None = None
     #: Set when sending: the engine's answer for a failed operation.
     error: str | None = field(default=None, compare=False)
+    #: Primary key of the queue row that records this operation ("queue" policy).
+    queue_entry: int | None = field(default=None, compare=False)
 
     @property
     def key(self) -> tuple[str, str]:

@@ -1,0 +1,250 @@
+"""The durable sync queue, writing side: the "queue" ON_ERROR policy.
+
+The transactional outbox. Under the "queue" policy every operation of
+automatic sync becomes a :class:`~djangoes.sync.models.SyncQueueEntry` row,
+written by :func:`enqueue` when the change happens (``post_save`` /
+``post_delete``), in the same transaction, on the same database: a
+rolled-back transaction (or savepoint) leaves no row, a committed one leaves
+its rows until the engine took their documents. After the commit,
+:func:`send_queued` sends the operations as every other policy does, then
+*settles* the rows:
+
+* the engine took the document (or already had a newer version, or it was
+  unchanged): the rows are deleted;
+* the engine could not take it (unreachable, timeout, 408/429/5xx, index
+  missing): the rows stay, with ``attempts`` and a ``next_attempt`` after an
+  exponential backoff, for ``manage.py search_sync`` (:mod:`djangoes.sync.drain`);
+* the engine (or djangoes) refused the document for good (a 4xx such as a
+  mapping conflict, a document too big or that cannot be serialised): the
+  rows are marked ``failed`` with the reason and kept, to be shown, retried
+  or purged by ``search_sync``; they are not retried by themselves.
+
+So a save never fails because the engine is down. The rows written by one
+transaction are *claimed* by it (``claimed_by``) for :data:`CLAIM_SECONDS`,
+so that a ``search_sync`` worker does not send them at the same time; if the
+process dies before sending, the claim runs out and a worker takes them.
+
+With ``QUEUE_DISPATCH`` the rows are handed to that function (a Celery task,
+:mod:`djangoes.tasks`) after the commit instead of being sent inline.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.db import connections as db_connections
+from django.db.models import F
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from djangoes.exceptions import ConfigurationError
+from djangoes.sync.engine import Failure, SyncResult, send_operations
+from djangoes.sync.models import SyncQueueEntry
+
+if TYPE_CHECKING:
+    from djangoes.options import Options
+    from djangoes.sync.operations import Operation
+
+logger = logging.getLogger("djangoes.sync")
+
+#: Seconds a claim on queue rows lasts; after that another process may send them.
+CLAIM_SECONDS = 300
+
+#: Why an entry failed: the reason and the engine's HTTP status (None: no answer).
+Reason = tuple[str, "int | None"]
+
+#: HTTP statuses of a document the engine may take later: the request timed
+#: out, the engine is overloaded, or the index is missing (being created or rebuilt).
+RETRYABLE_STATUSES = frozenset({404, 408, 429})
+
+
+def new_claim() -> str:
+    """A fresh claim token (one per transaction, per drain run)."""
+    return uuid.uuid4().hex
+
+
+def is_transient(failure: Failure) -> bool:
+    """Whether the engine may take this document later (True) or refused it for good.
+
+    A request that failed as a whole (no answer, timeout, a 5xx for the whole
+    bulk) is always transient: nothing is known against the document. A
+    per-document 408, 429, 404 (index missing) or 5xx is transient too; any
+    other 4xx, and a document djangoes refused before sending (no status),
+    is not.
+    """
+    if failure.request_failed:
+        return True
+    status = failure.status
+    return status is not None and (status in RETRYABLE_STATUSES or status >= 500)
+
+
+def retry_delay(attempts: int, options: Options) -> timedelta:
+    """The wait before the next attempt after ``attempts`` failed ones (exponential, capped)."""
+    seconds = options.QUEUE_RETRY_DELAY * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, options.QUEUE_MAX_RETRY_DELAY))
+
+
+def enqueue(operations: Sequence[Operation], using: str, claim: str) -> None:
+    """Write one queue row per operation on database ``using``, claimed by ``claim``.
+
+    Called when the change happens, so the rows belong to the change's
+    transaction. Sets ``queue_entry`` on each operation. Raises the
+    database's error when the table is missing (run ``migrate``).
+    """
+    now = timezone.now()
+    rows = [
+        SyncQueueEntry(
+            index=op.index,
+            model=op.model._meta.label,
+            object_pk=str(op.pk),
+            doc_id=op.doc_id,
+            action=op.action,
+            update_fields=sorted(op.update_fields) if op.update_fields is not None else None,
+            created=now,
+            next_attempt=now,
+            claimed_by=claim,
+            claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
+        )
+        for op in operations
+    ]
+    if db_connections[using].features.can_return_rows_from_bulk_insert:
+        SyncQueueEntry.objects.using(using).bulk_create(rows)
+    else:  # the primary keys are needed: insert one by one
+        for row in rows:
+            row.save(using=using, force_insert=True)
+    for op, row in zip(operations, rows, strict=True):
+        op.queue_entry = row.pk
+
+
+def send_queued(
+    operations: Sequence[Operation], using: str, claim: str, options: Options | None = None
+) -> SyncResult:
+    """Send committed operations whose rows are queued on ``using``, then settle the rows.
+
+    Returns what was sent (empty when ``QUEUE_DISPATCH`` took the rows).
+    Never raises for what the engine did: failures are kept in the queue
+    and logged. Raises ``ConfigurationError`` when ``QUEUE_DISPATCH`` cannot
+    be imported.
+    """
+    from djangoes import connections
+
+    options = options or connections.options
+    ids = [op.queue_entry for op in operations if op.queue_entry is not None]
+    if options.QUEUE_DISPATCH and ids and _dispatch(options.QUEUE_DISPATCH, using, ids, claim):
+        return SyncResult()
+    result = send_operations(operations, options=options, raise_errors=False)
+    entries_by_key: dict[tuple[str, str], list[int]] = {}
+    for op in operations:
+        if op.queue_entry is not None:
+            entries_by_key.setdefault(op.key, []).append(op.queue_entry)
+    failures = {failure.operation.key: failure for failure in result.failures}
+    done: list[int] = []
+    retry: dict[int, Reason] = {}
+    failed: dict[int, Reason] = {}
+    refused: list[Failure] = []
+    for key, entry_ids in entries_by_key.items():
+        failure = failures.pop(key, None)
+        if failure is None:
+            done.extend(entry_ids)
+        elif is_transient(failure):
+            retry.update(dict.fromkeys(entry_ids, (failure.reason, failure.status)))
+        else:
+            failed.update(dict.fromkeys(entry_ids, (failure.reason, failure.status)))
+            refused.append(failure)
+    record_outcome(using, claim, options, done=done, retry=retry, failed=failed)
+    if retry:
+        logger.warning(
+            "The search engine did not take %d queued sync operation(s); they stay in the "
+            "queue for search_sync (%s).",
+            len(retry),
+            next(iter(retry.values()))[0],
+        )
+    for failure in refused:
+        logger.error("Search sync failed for good, kept in the queue: %s", failure)
+    for failure in failures.values():  # operations without a row (scheduled under another policy)
+        logger.error("Search sync failed: %s", failure)
+    return result
+
+
+def _dispatch(path: str, using: str, ids: list[int], claim: str) -> bool:
+    """Hand the rows to ``QUEUE_DISPATCH``; False (after logging why) if it failed."""
+    try:
+        dispatch = import_string(path)
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"DJANGOES['QUEUE_DISPATCH'] = {path!r} cannot be imported: {exc}. "
+            "For Celery use 'djangoes.tasks.dispatch' (pip install 'djangoes[celery]')."
+        ) from exc
+    try:
+        dispatch(using, ids, claim)
+    except Exception:  # any broker or task system failing: the rows are safe, send inline
+        logger.warning(
+            "QUEUE_DISPATCH %r failed for %d queue entries; sending them now instead.",
+            path,
+            len(ids),
+            exc_info=True,
+        )
+        return False
+    return True
+
+
+def record_outcome(
+    using: str,
+    claim: str,
+    options: Options,
+    *,
+    done: Iterable[int] = (),
+    retry: Mapping[int, Reason] | None = None,
+    failed: Mapping[int, Reason] | None = None,
+    release: Iterable[int] = (),
+    now: datetime | None = None,
+) -> None:
+    """Write what happened to queue rows: deleted, left for a retry, failed, or only released.
+
+    ``retry`` and ``failed`` map row ids to the reason and status to record. Rows
+    another process claimed meanwhile (``claimed_by`` no longer ``claim``)
+    are left to it, except that rows whose document was sent are deleted
+    whoever holds them: the document sent was read after their change.
+    """
+    now = now or timezone.now()
+    manager = SyncQueueEntry.objects.using(using)
+    done = list(done)
+    if done:
+        manager.filter(pk__in=done).delete()
+    ours = manager.filter(claimed_by=claim)
+    if retry:
+        current = dict(ours.filter(pk__in=list(retry)).values_list("pk", "attempts"))
+        groups: dict[tuple[int, str, int | None], list[int]] = {}
+        for pk, attempts in current.items():
+            groups.setdefault((attempts + 1, *retry[pk]), []).append(pk)
+        for (attempts, reason, status), pks in groups.items():
+            ours.filter(pk__in=pks).update(
+                attempts=attempts,
+                next_attempt=now + retry_delay(attempts, options),
+                last_attempt=now,
+                last_error=reason,
+                last_status=status,
+                claimed_by="",
+                claimed_until=None,
+            )
+    if failed:
+        by_reason: dict[Reason, list[int]] = {}
+        for pk, why in failed.items():
+            by_reason.setdefault(why, []).append(pk)
+        for (reason, status), pks in by_reason.items():
+            ours.filter(pk__in=pks).update(
+                state=SyncQueueEntry.State.FAILED,
+                attempts=F("attempts") + 1,
+                last_attempt=now,
+                last_error=reason,
+                last_status=status,
+                claimed_by="",
+                claimed_until=None,
+            )
+    release = list(release)
+    if release:
+        ours.filter(pk__in=release).update(claimed_by="", claimed_until=None)
