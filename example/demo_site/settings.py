@@ -1,14 +1,19 @@
 """Settings of the example project: search on the embedded engine, no server needed."""
 
+import os
+from importlib.util import find_spec
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
+# What the demo builds (database, search data, the engine's runtime files);
+# DEMO_VAR_DIR moves it, e.g. for a test run beside a running demo.
+VAR_DIR = Path(os.environ.get("DEMO_VAR_DIR") or BASE_DIR / "var")
 
 SECRET_KEY = "example-only-not-secret"
 DEBUG = True
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 USE_TZ = True
+TIME_ZONE = "UTC"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -49,15 +54,33 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3"}}
 
-# The search engine: the embedded one, keeping its data in var/search.
+# The search engine: the embedded one, keeping its data in var/search and
+# its runtime files (address, lock, log) in var/run.
 ES_SERVERS = {
     "default": {
         "ENGINE": "djangoes.backends.embedded.EmbeddedBackend",
         "INDICES": ["docs"],
-        "PARAMS": {"data_dir": VAR_DIR / "search"},
+        "PARAMS": {"data_dir": VAR_DIR / "search", "runtime_dir": VAR_DIR / "run"},
     }
 }
 ES_INDICES = {
     "docs": {"MODELS": ["library.Entry"]},  # mapping: search/mappings/docs.json
 }
 DJANGOES = {"MAPPINGS_DIR": BASE_DIR / "search" / "mappings"}
+
+# The Django Debug Toolbar, with djangoes' panel listing the search requests of
+# each page, when it is installed: pip install 'djangoes[debug-toolbar]'
+if DEBUG and find_spec("debug_toolbar"):
+    INSTALLED_APPS += ["debug_toolbar"]
+    MIDDLEWARE.insert(0, "debug_toolbar.middleware.DebugToolbarMiddleware")
+    INTERNAL_IPS = ["127.0.0.1"]
+    DEBUG_TOOLBAR_PANELS = [
+        "debug_toolbar.panels.timer.TimerPanel",
+        "debug_toolbar.panels.request.RequestPanel",
+        "debug_toolbar.panels.sql.SQLPanel",
+        "djangoes.contrib.debug_toolbar.SearchPanel",
+        "debug_toolbar.panels.templates.TemplatesPanel",
+        "debug_toolbar.panels.cache.CachePanel",
+        "debug_toolbar.panels.signals.SignalsPanel",
+    ]
+    DEBUG_TOOLBAR_CONFIG = {"SHOW_COLLAPSED": True}

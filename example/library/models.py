@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db import models
+from django.urls import reverse
 
 from djangoes.models import SearchDocumentManagerMixin, SearchDocumentMixin
 
@@ -20,6 +22,10 @@ class Module(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        # the search page, narrowed to this module
+        return f"{reverse('library:search')}?{urlencode({'module': self.name})}"
 
 
 class EntryManager(SearchDocumentManagerMixin, models.Manager["Entry"]):
@@ -49,6 +55,14 @@ class Entry(SearchDocumentMixin, models.Model):
     def __str__(self) -> str:
         return self.qualname
 
+    def get_absolute_url(self) -> str:
+        return reverse("library:entry", args=[self.pk])
+
+    @property
+    def summary(self) -> str:
+        """The first line of the docstring."""
+        return self.doc.strip().split("\n", 1)[0][:200]
+
     def as_search_document(self, *, index: str) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -57,5 +71,7 @@ class Entry(SearchDocumentMixin, models.Model):
             "package": self.module.package,
             "kind": self.kind,
             "doc": self.doc,
-            "summary": self.doc.strip().split("\n", 1)[0][:200],
+            "summary": self.summary,
+            # the completion suggester's input: "pars" completes to "parse"
+            "suggest": {"input": [self.name, self.qualname]},
         }

@@ -1,68 +1,125 @@
-"""``python manage.py demo``: the example's set-up and a first search, on the embedded engine."""
+"""``python manage.py demo [addrport]``: set up the example project, then serve it.
+
+The set-up makes what is missing and nothing else: the database, the
+standard library's documentation in it, the search index and its documents,
+a demo admin user. A second run finds them as the first left them and starts
+serving at once. The site is served by ``runserver``: under its autoreloader
+the process that serves is a child running this command again, and the
+set-up was done by the parent.
+"""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-from djangoes import connections
-from djangoes.sync import disable_search_updates, sync_queryset
-from library.corpus import corpus
+from djangoes.indexing import create_index, update_index
+from djangoes.management.progress import ProgressBar
+from djangoes.models import execute_count
+from djangoes.sync import disable_search_updates
+from library.corpus import documented, module_files
 from library.models import Entry, Module
+from library.search import INDEX
+
+#: The admin user the demo creates: (username, password). For a local demo only.
+DEMO_USER = ("demo", "demo")
 
 
 class Command(BaseCommand):
-    help = "Load the standard library's documentation, index it and answer a search."
+    help = "Set up the example (database, corpus, search index, admin user) and serve the site."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("query", nargs="?", default="parse a date string",
-                            help="what to search for")  # fmt: skip
+        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000",
+                            help="where to serve (default: 127.0.0.1:8000)")  # fmt: skip
         parser.add_argument("--modules", type=int, default=None,
                             help="load only the first N modules (default: all)")  # fmt: skip
+        parser.add_argument("--no-serve", action="store_false", dest="serve",
+                            help="set up, then exit")  # fmt: skip
+        parser.add_argument("--noreload", action="store_false", dest="use_reloader",
+                            help="serve without the autoreloader")  # fmt: skip
 
-    def handle(self, *args: Any, query: str, modules: int | None, **options: Any) -> None:
+    def handle(
+        self, *args: Any, addrport: str, modules: int | None, serve: bool, use_reloader: bool,
+        **options: Any,
+    ) -> None:  # fmt: skip
+        if os.environ.get("RUN_MAIN") != "true":  # not the autoreloader's child
+            self.set_up(modules)
+            if serve:
+                site = f"http://{addrport if ':' in addrport else f'127.0.0.1:{addrport}'}/"
+                user, password = DEMO_USER
+                self.stdout.write(
+                    f"\nThe demo site: {site}\n"
+                    f"The admin:     {site}admin/ (user {user!r}, password {password!r})\n"
+                    "Quit with CONTROL-C: the server and the search engine stop.\n"
+                )
+        if serve:
+            call_command("runserver", addrport, use_reloader=use_reloader)
+
+    def set_up(self, modules: int | None) -> None:
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
         call_command("migrate", verbosity=0)
-        if not Entry.objects.exists():
-            self.stdout.write("Loading the standard library's documentation...")
+        if Entry.objects.exists():
+            self.stdout.write(
+                f"Database: {Entry.objects.count():,} entries of {Module.objects.count():,} "
+                f"modules (in {settings.VAR_DIR}; delete it to start again)."
+            )
+        else:
             self.load(modules)
-        conn = connections["default"]
-        if not conn.meta.indices.exists(index="docs"):
-            conn.create_indices()
-        if conn.count()["count"] != Entry.objects.count():
-            self.stdout.write(f"Indexing {Entry.objects.count()} entries...")
-            result = sync_queryset(Entry.objects.all())
-            self.stdout.write(f"  {result.indexed} indexed.")
-        self.search(query)
+
+        created = create_index(INDEX, exist_ok=True)
+        if created:
+            self.stdout.write(f"Created the search index {INDEX!r} ({created}).")
+        indexed = execute_count(INDEX, save=False).total_hits
+        if indexed == Entry.objects.count():
+            self.stdout.write(f"Search index {INDEX!r}: {indexed:,} documents.")
+        else:
+            with self.progress_bar("Indexing") as progress:
+                result = update_index(INDEX, progress=progress)
+            self.stdout.write(f"Indexed {result.indexed:,} documents in {result.seconds:.1f} s.")
+
+        user, password = DEMO_USER
+        User = get_user_model()
+        if not User.objects.filter(username=user).exists():
+            User.objects.create_superuser(user, password=password)
 
     def load(self, modules: int | None) -> None:
-        by_name: dict[str, Module] = {}
-        entries: list[Entry] = []
-        with transaction.atomic(), disable_search_updates():
-            for item in corpus(modules):
-                module = by_name.get(item.module)
-                if module is None:
-                    module = Module.objects.create(
-                        name=item.module, package=item.module.split(".", 1)[0]
-                    )
-                    by_name[item.module] = module
-                entries.append(Entry(module=module, name=item.name, qualname=item.qualname,
-                                     kind=item.kind, doc=item.doc, line=item.line))  # fmt: skip
-            Entry.objects.bulk_create(entries, batch_size=2000)
-        self.stdout.write(f"  {len(by_name)} modules, {len(entries)} documented objects.")
-
-    def search(self, query: str) -> None:
-        result = connections["default"].search(
-            query={"multi_match": {"query": query, "fields": ["name^3", "summary^2", "doc"]}},
-            size=5,
-            source=["qualname", "kind", "summary"],
+        """Read the standard library's documentation into the database."""
+        files = list(module_files())[:modules]
+        count = 0
+        # Signals would index each row as it is saved: turned off here, the
+        # index is loaded in bulk afterwards.
+        with (
+            transaction.atomic(),
+            disable_search_updates(),
+            self.progress_bar("Reading", unit="modules") as progress,
+        ):
+            for done, (name, path) in enumerate(files, start=1):
+                items = list(documented(name, path))
+                if items:
+                    module = Module.objects.create(name=name, package=name.split(".")[0])
+                    Entry.objects.bulk_create(
+                        Entry(module=module, name=item.name, qualname=item.qualname,
+                              kind=item.kind, doc=item.doc, line=item.line)
+                        for item in items
+                    )  # fmt: skip
+                    count += len(items)
+                progress(done, len(files))
+        self.stdout.write(
+            f"Read {count:,} documented objects of {Module.objects.count():,} modules."
         )
-        total = result["hits"]["total"]["value"]
-        self.stdout.write(f'\nSearch "{query}": {total} results, the first five:')
-        for hit in result["hits"]["hits"]:
-            doc = hit["_source"]
-            self.stdout.write(f"  {doc['qualname']} ({doc['kind']}): {doc['summary']}")
+
+    def progress_bar(self, label: str, unit: str = "docs") -> ProgressBar:
+        """A progress bar on stderr, drawn only on a terminal."""
+        return ProgressBar(
+            label,
+            unit=unit,
+            write=lambda text: self.stderr.write(text, ending=""),
+            flush=self.stderr.flush,
+            enabled=self.stderr.isatty(),
+        )
