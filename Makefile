@@ -6,21 +6,21 @@ COMPAT := .venv-compat
 STAMP := $(VENV)/.installed
 COMPAT_STAMP := $(COMPAT)/.installed
 
-.PHONY: test lint types unit postgres compat docs demo bench clean
+.PHONY: test lint types browser unit postgres compat docs demo bench clean
 
 $(STAMP): pyproject.toml requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[opensearch,embedded,requests]' -r requirements/dev.txt
+	$(BIN)/pip install -q -e '.[opensearch,embedded,requests,debug-toolbar]' -r requirements/dev.txt
 	touch $@
 
 $(COMPAT_STAMP): pyproject.toml requirements/compat.txt requirements/dev.txt
 	$(PYTHON) -m venv $(COMPAT)
 	$(COMPAT)/bin/pip install -q --upgrade pip
-	$(COMPAT)/bin/pip install -q -e '.[opensearch,embedded,requests]' -r requirements/dev.txt -r requirements/compat.txt
+	$(COMPAT)/bin/pip install -q -e '.[opensearch,embedded,requests,debug-toolbar]' -r requirements/dev.txt -r requirements/compat.txt
 	touch $@
 
-test: lint types unit postgres compat docs
+test: lint types browser unit postgres compat docs
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests example
@@ -28,6 +28,20 @@ lint: $(STAMP)
 
 types: $(STAMP)
 	$(BIN)/mypy
+
+# Debian's Chromium for the browser test (tests/e2e), never a browser download:
+# installed with apt-get when it is missing and this runs as root; otherwise
+# the browser test is skipped and says why.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then \
+		echo "Browser test: $$($(CHROMIUM) --version 2>/dev/null)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Browser test: installing Debian's chromium and chromium-driver"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; \
+	else \
+		echo "Browser test SKIPPED: $(CHROMIUM) is missing and only root can install it (apt-get install chromium)."; \
+	fi
 
 unit: $(STAMP)
 	$(BIN)/pytest -n 2
