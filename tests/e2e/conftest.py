@@ -92,9 +92,10 @@ class Demo:
             self.process.wait()
 
 
-def start_demo(var_dir: Path) -> Demo:
+def start_demo(var_dir: Path, modules: int | None = MODULES) -> Demo:
     """Start ``manage.py demo`` on a free port; returns when the site answers.
 
+    ``modules``: how many modules of the standard library to load (None: all).
     Fails the test, with the command's output, if it exits or does not answer.
     """
     port = free_port()
@@ -109,8 +110,9 @@ def start_demo(var_dir: Path) -> Demo:
     path = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
     env |= {"DEMO_VAR_DIR": str(var_dir), "PYTHONPATH": path, "PYTHONUNBUFFERED": "1"}
     log = var_dir.with_name(f"{var_dir.name}-{port}.log")
-    command = [sys.executable, str(ROOT / "example" / "manage.py"), "demo",
-               f"127.0.0.1:{port}", "--modules", str(MODULES)]  # fmt: skip
+    command = [sys.executable, str(ROOT / "example" / "manage.py"), "demo", f"127.0.0.1:{port}"]
+    if modules is not None:
+        command += ["--modules", str(modules)]
     with open(log, "wb") as out:
         process = subprocess.Popen(
             command,

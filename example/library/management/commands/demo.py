@@ -115,11 +115,11 @@ class Command(BaseCommand):
         )
 
     def progress_bar(self, label: str, unit: str = "docs") -> ProgressBar:
-        """A progress bar on stderr, drawn only on a terminal."""
+        """A progress bar, drawn only on a terminal."""
         return ProgressBar(
             label,
             unit=unit,
-            write=lambda text: self.stderr.write(text, ending=""),
-            flush=self.stderr.flush,
-            enabled=self.stderr.isatty(),
+            write=lambda text: self.stdout.write(text, ending=""),
+            flush=self.stdout.flush,
+            enabled=self.stdout.isatty(),
         )
