@@ -16,10 +16,12 @@ class DjangoesConfig(AppConfig):
         from django.core.signals import request_started
 
         from djangoes import checks
+        from djangoes.indexing import dualwrite
         from djangoes.sync import receivers
 
         checks.register_checks()
         receivers.connect()
+        dualwrite.install()
         request_started.connect(_reset_queries, dispatch_uid="djangoes-reset-queries")
 
 

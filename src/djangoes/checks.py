@@ -1,8 +1,8 @@
 """System checks: ``manage.py check`` reports every settings problem with its id.
 
 Ids are stable (``djangoes.E001``...); see the settings reference for the
-list. The checks that ask the cluster (reachable, supported version) need the
-network and run only with ``manage.py check --deploy``.
+list. The checks that ask the cluster (reachable, supported version, mapping
+drift) need the network and run only with ``manage.py check --deploy``.
 """
 
 from __future__ import annotations
@@ -46,11 +46,71 @@ def check_servers(
     return messages
 
 
+#: Differences shown per index in the drift warning.
+SHOWN_DIFFERENCES = 10
+
+
+def check_mapping_drift(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Each live index has the mapping of its mapping file (network; ``--deploy`` only).
+
+    ``djangoes.W301`` per physical index that differs, with the differences
+    and the rebuild to run; ``djangoes.W302`` when the live mapping cannot be
+    read. Indexes that do not exist, unreachable clusters (``check_servers``
+    reports them) and unreadable mapping files (``check_models`` does) are
+    left out.
+    """
+    from djangoes import connections
+    from djangoes.exceptions import ConfigurationError, ConnectionError, TransportError
+    from djangoes.indexing.drift import index_drift
+
+    if any(p.level == "error" for p in connections.check_problems()):
+        return []
+    parsed = connections.settings
+    messages: list[checks.CheckMessage] = []
+    for alias, server in parsed.servers.items():
+        for key in server["INDICES"]:
+            if key not in parsed.indices:
+                continue
+            try:
+                drifts = index_drift(key, using=alias)
+            except (ConnectionError, ConfigurationError):
+                continue  # reported by check_servers / check_models
+            except TransportError as exc:
+                messages.append(
+                    checks.Warning(
+                        f"Could not compare index {key!r} on connection {alias!r} with its "
+                        f"mapping file: {exc}",
+                        hint="Check that the connection's credentials may read index mappings "
+                        "and settings.",
+                        id="djangoes.W302",
+                    )
+                )
+                continue
+            using = "" if alias == connections.alias_for_index(key) else f" --using {alias}"
+            for drift in drifts:
+                shown = drift.differences[:SHOWN_DIFFERENCES]
+                more = len(drift.differences) - len(shown)
+                lines = "\n  ".join(shown) + (f"\n  ... and {more} more" if more > 0 else "")
+                messages.append(
+                    checks.Warning(
+                        f"The live index {drift.physical!r} of index {key!r} on connection "
+                        f"{alias!r} does not have the mapping of its mapping file:\n  {lines}",
+                        hint="A mapping cannot change in place; rebuild the index to apply "
+                        f"it: python manage.py rebuild_search_index {key}{using}",
+                        id="djangoes.W301",
+                    )
+                )
+    return messages
+
+
 def register_checks() -> None:
     """Register the checks (called from ``AppConfig.ready()``, never at import)."""
     checks.register(check_settings, TAG)
     checks.register(check_models, TAG, checks.Tags.models)
     checks.register(check_servers, TAG, deploy=True)
+    checks.register(check_mapping_drift, TAG, deploy=True)
 
 
 def check_models(

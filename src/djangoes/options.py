@@ -66,6 +66,10 @@ class Options:
     MAX_DOCUMENT_SIZE: int = 10 * 1024 * 1024
     #: Physical indexes kept after a rebuild besides the live one.
     KEEP_OLD_INDEXES: int = 0
+    #: Seconds a process may trust what it last read of the rebuild table
+    #: (which indexes are being rebuilt, so that its writes are copied to the
+    #: new index); a rebuild waits this long before reading the database.
+    REBUILD_POLL_SECONDS: int = 2
     #: Seconds before a queue entry the engine could not take is tried again;
     #: doubled at each further attempt, up to QUEUE_MAX_RETRY_DELAY.
     QUEUE_RETRY_DELAY: int = 10
@@ -121,6 +125,7 @@ _INT_KEYS = {
     "CACHE_EXPIRY": 0,
     "MAX_DOCUMENT_SIZE": 0,
     "KEEP_OLD_INDEXES": 0,
+    "REBUILD_POLL_SECONDS": 0,
     "QUEUE_RETRY_DELAY": 1,
     "QUEUE_MAX_RETRY_DELAY": 1,
 }

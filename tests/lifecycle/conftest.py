@@ -85,6 +85,8 @@ def lifecycle_settings(settings: Any, engine_url: str, backend: str, tmp_path: P
         "MAPPINGS_DIR": str(mappings),
         "CHUNK_SIZE": CHUNK_SIZE,
         "AUTO_SYNC": False,
+        # one process: no other process can hold an old view of the rebuild table
+        "REBUILD_POLL_SECONDS": 0,
     }
     return settings
 

@@ -10,6 +10,10 @@
           ├── NoModelsError             update / prune / rebuild: the index has no MODELS
           │    (also ConfigurationError)
           ├── RebuildAborted            documents failed while a rebuild was loading
+          ├── RebuildLocked             another rebuild of the index holds its lock
+          ├── RebuildLockLost           this rebuild's lock was broken or taken over
+          ├── RebuildInterrupted        the engine went away mid-rebuild; resumable
+          ├── NothingToResume           --resume, but no interrupted rebuild exists
           └── PruneError                the engine refused to delete orphaned documents
 
 Engine errors (unreachable, refused request) are the djangoes
@@ -24,6 +28,7 @@ from typing import TYPE_CHECKING
 from djangoes.exceptions import ConfigurationError, DjangoesError
 
 if TYPE_CHECKING:
+    from djangoes.indexing.models import IndexRebuild
     from djangoes.sync.engine import Failure
 
 
@@ -60,6 +65,41 @@ class RebuildAborted(LifecycleError):
         super().__init__(index, message)
         self.new_index = new_index
         self.failures = list(failures)
+
+
+class RebuildLocked(LifecycleError):
+    """Another rebuild of the index holds its lock; ``holder`` describes it.
+
+    ``holder`` is the :class:`~djangoes.indexing.models.IndexRebuild` row as
+    it was read (who, since when, last heartbeat, stage).
+    """
+
+    def __init__(self, index: str, message: str, *, holder: IndexRebuild) -> None:
+        super().__init__(index, message)
+        self.holder = holder
+
+
+class RebuildLockLost(LifecycleError):
+    """The running rebuild's lock was removed or taken over (``--break-lock``/``--resume``).
+
+    The rebuild stopped without switching; whoever took the lock owns its new index.
+    """
+
+
+class RebuildInterrupted(LifecycleError):
+    """The engine could not be reached while rebuilding; the rebuild can be resumed.
+
+    The lock and the new index ``new_index`` were kept (other processes keep
+    writing their changes to it); the cause is chained.
+    """
+
+    def __init__(self, index: str, message: str, *, new_index: str) -> None:
+        super().__init__(index, message)
+        self.new_index = new_index
+
+
+class NothingToResume(LifecycleError, LookupError):
+    """``resume=True`` was asked but the index has no interrupted rebuild."""
 
 
 class PruneError(LifecycleError):

@@ -99,12 +99,17 @@ def load_documents(
     options: Options,
     chunk_size: int | None = None,
     progress: Progress | None = None,
+    heartbeat: Callable[[], None] | None = None,
 ) -> IndexingResult:
     """Index every object of the index's models into ``write_to``; returns the counts.
 
-    Failures of single documents are collected in the result, not raised.
-    Raises the djangoes ``TransportError`` family when a request fails as a
-    whole, NoModelsError when the index has no MODELS.
+    ``write_to`` is the index's NAME (an in-place update: writes are copied
+    to a rebuild's new index, as sync writes are) or a rebuild's new physical
+    index. ``heartbeat()`` is called before each chunk is read (a rebuild
+    proves it is alive, and stops if it lost its lock). Failures of single
+    documents are collected in the result, not raised. Raises the djangoes
+    ``TransportError`` family when a request fails as a whole, NoModelsError
+    when the index has no MODELS, and what ``heartbeat`` raises.
     """
     from djangoes.sync import iter_chunks
     from djangoes.sync.clock import next_version
@@ -114,6 +119,9 @@ def load_documents(
     size = chunk_size or options.CHUNK_SIZE
     # One refresh at the end, not one per chunk.
     send_options = dataclasses.replace(options, REFRESH=False)
+    # Writing to NAME goes through the sync path's extra targets: a rebuild
+    # running meanwhile gets these writes too.
+    destination = None if write_to == target.name else write_to
     querysets = [(model, search_queryset(model, target.key)) for model in index_models(target)]
     result = IndexingResult(target.key, write_to)
     total = sum(qs.count() for _, qs in querysets) if progress is not None else None
@@ -125,6 +133,8 @@ def load_documents(
         result.objects[label] = 0
         chunks = iter_chunks(queryset, size)
         while True:
+            if heartbeat is not None:
+                heartbeat()
             # the version is taken before the read: a save committed after it
             # carries a higher version and wins over this chunk's older state
             version = next_version()
@@ -135,7 +145,7 @@ def load_documents(
                 target.key,
                 chunk,
                 using=target.alias,
-                target=write_to,
+                target=destination,
                 options=send_options,
                 version=version,
             )

@@ -314,7 +314,9 @@ def _send_to_connection(
         outcome = next(iter(item.values()))
         status = int(outcome.get("status", 0))
         if destination is not None:  # a rebuild's index: its failures are the rebuild's
-            if not (200 <= status < 300 or status in (404, 409)):
+            # a partial update of a document not loaded yet is one too: the rebuild redoes it
+            missed = status == 404 and op.action == "update"
+            if missed or not (200 <= status < 300 or status in (404, 409)):
                 result.extra_failures.append(Failure(op, _item_reason(outcome), status))
             continue
         if status == 409 and op.action != "update" and _is_version_conflict(outcome):
@@ -339,6 +341,8 @@ def _send_to_connection(
             result.failures.append(Failure(op, _item_reason(outcome), status))
     document_cache.remember(cached, options)
     document_cache.forget(forgotten, options)
+    if result.extra_failures:
+        targets.report_failures(alias, result.extra_failures)
     if retry_full:
         result.merge(
             _send_to_connection(
