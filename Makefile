@@ -11,13 +11,13 @@ COMPAT_STAMP := $(COMPAT)/.installed
 $(STAMP): pyproject.toml requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[opensearch,embedded,requests,debug-toolbar]' -r requirements/dev.txt
+	$(BIN)/pip install -q -e '.[opensearch,embedded,requests,debug-toolbar,celery]' -r requirements/dev.txt
 	touch $@
 
 $(COMPAT_STAMP): pyproject.toml requirements/compat.txt requirements/dev.txt
 	$(PYTHON) -m venv $(COMPAT)
 	$(COMPAT)/bin/pip install -q --upgrade pip
-	$(COMPAT)/bin/pip install -q -e '.[opensearch,embedded,requests,debug-toolbar]' -r requirements/dev.txt -r requirements/compat.txt
+	$(COMPAT)/bin/pip install -q -e '.[opensearch,embedded,requests,debug-toolbar,celery]' -r requirements/dev.txt -r requirements/compat.txt
 	touch $@
 
 test: lint types browser unit postgres compat docs
