@@ -80,6 +80,10 @@ def test_lists_each_request_of_the_page_with_status_time_and_body(
     assert '\n  "query": {' in search
     assert re.search(r"<code>PUT /blog/_doc/1[^<]*</code>", index)
     assert re.search(r"<td>20[01]</td>", index)
+    # the time is in the Server-Timing header too
+    assert re.search(
+        r'SearchPanel_search_time;dur=[\d.]+;desc="Search 2 requests"', response["Server-Timing"]
+    )
 
 
 def test_escapes_what_the_documents_hold(toolbar: Client, blog_index: Any) -> None:

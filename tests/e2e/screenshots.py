@@ -36,6 +36,13 @@ def take(page: Page, url: str) -> None:
     expect(page.locator(".chip")).to_be_visible()
     page.screenshot(path=str(IMAGES / "facet.png"))
 
+    # the Debug Toolbar's search panel for that page
+    page.locator("#djShowToolBarButton").click()
+    page.locator("a.SearchPanel").click()
+    page.locator("#SearchPanel summary").first.click()
+    expect(page.locator("#SearchPanel pre").first).to_be_visible()
+    page.screenshot(path=str(IMAGES / "debug-toolbar.png"))
+
     page.goto(url + "admin/djangoes/searchquery/")
     expect(page.locator("#result_list")).to_be_visible()
     page.screenshot(path=str(IMAGES / "query-log.png"))

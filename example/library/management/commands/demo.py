@@ -51,7 +51,8 @@ class Command(BaseCommand):
         if os.environ.get("RUN_MAIN") != "true":  # not the autoreloader's child
             self.set_up(modules)
             if serve:
-                site = f"http://{addrport if ':' in addrport else f'127.0.0.1:{addrport}'}/"
+                where = addrport if ":" in addrport else f"127.0.0.1:{addrport}"
+                site = f"http://{where}/"
                 user, password = DEMO_USER
                 self.stdout.write(
                     f"\nThe demo site: {site}\n"
