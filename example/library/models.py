@@ -73,5 +73,5 @@ class Entry(SearchDocumentMixin, models.Model):
             "doc": self.doc,
             "summary": self.summary,
             # the completion suggester's input: "pars" completes to "parse"
-            "suggest": {"input": [self.name, self.qualname]},
+            "suggest": {"input": [self.name]},
         }
