@@ -1,7 +1,8 @@
 """Django admin for the query log: a read-only view of :class:`SearchQuery` rows.
 
 Registered on the default admin site when ``django.contrib.admin`` is
-installed (Django imports this module from ``admin.autodiscover()``).
+installed (Django imports this module from ``admin.autodiscover()``), with
+the sync queue's admin (:mod:`djangoes.sync.admin`).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from djangoes.search.models import SearchQuery
+from djangoes.sync.admin import SyncQueueEntryAdmin
 
-__all__ = ["SearchQueryAdmin", "format_duration", "pretty_json"]
+__all__ = ["SearchQueryAdmin", "SyncQueueEntryAdmin", "format_duration", "pretty_json"]
 
 if TYPE_CHECKING:
     _ModelAdmin = admin.ModelAdmin[SearchQuery]
