@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -20,6 +20,9 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError
 from django.db import connections as db_connections
 
 from djangoes.exceptions import DjangoesError
+
+if TYPE_CHECKING:
+    from djangoes.sync.drain import DrainResult
 
 #: How many failed entries ``--failed`` shows.
 SHOWN = 50
@@ -139,7 +142,7 @@ class Command(BaseCommand):
         if problems:
             raise CommandError("The sync queue was not drained: " + "; ".join(problems) + ".")
 
-    def report(self, result: Any) -> None:
+    def report(self, result: DrainResult) -> None:
         """What a drain did, on stdout (documents refused for good listed)."""
         if not result.entries:
             self.say("Nothing to send.")
@@ -172,7 +175,7 @@ class Command(BaseCommand):
             )
         self.say(f"Stopped. Sent {total.sent:,} queue entries, {total.failed:,} failed.")
 
-    def _progress(self, result: Any) -> None:
+    def _progress(self, result: DrainResult) -> None:
         self.report(result)
         self.stdout.flush()
 
@@ -184,8 +187,9 @@ class Command(BaseCommand):
         if not count:
             self.stdout.write("No failed entries.")
             return
-        self.stdout.write(f"{count:,} failed entries (retry with --retry-failed, drop with "
-                          "--purge-failed):")  # fmt: skip
+        self.stdout.write(
+            f"{count:,} failed entries (retry with --retry-failed, drop with --purge-failed):"
+        )
         for line in drain.describe_entries(entries[:SHOWN]):
             self.stdout.write(f"  {line}")
         if count > SHOWN:
