@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -14,7 +16,9 @@ from djangoes import connections
 from djangoes.backends.abstracts import Base
 from djangoes.sync import sync_objects
 from djangoes.sync.models import SyncQueueEntry
+from djangoes.sync.queue import resume_sending
 from tests.queue.conftest import engine_down, rows
+from tests.servers import silent_server
 from tests.sync.conftest import BLOG_MAPPING, indexed
 from tests.testapp.models import Author, Page, Post
 
@@ -211,3 +215,49 @@ def test_sync_objects_is_queued_too(queued: Base, ada: Author, settings: Any) ->
         sync_objects(posts)
     assert len(rows(state="pending")) == 3
     assert SyncQueueEntry.objects.filter(attempts=1).count() == 3
+
+
+@contextmanager
+def resumed() -> Iterator[None]:
+    """Commits of this process send to every engine again after the block."""
+    try:
+        yield
+    finally:
+        resume_sending()
+
+
+def test_a_hung_engine_makes_one_commit_wait_not_every_one(
+    queued: Base, ada: Author, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """After a timeout, commits leave their rows for search_sync instead of waiting too.
+
+    The hung engine is a real TCP server that accepts and never answers.
+    """
+    settings.DJANGOES = {**settings.DJANGOES, "QUEUE_RETRY_DELAY": 3600}
+    servers = dict(settings.ES_SERVERS)
+    with resumed():
+        with silent_server() as hung:
+            params = {"max_retries": 0, "timeout": 0.5}
+            settings.ES_SERVERS = {"default": {**servers["default"], "HOSTS": [hung.url],
+                                               "PARAMS": params}}  # fmt: skip
+            first = Post.objects.create(title="waited", author=ada)
+            with transaction.atomic():
+                later = [Post.objects.create(title=f"later {i}", author=ada) for i in range(2)]
+        settings.ES_SERVERS = servers  # another cluster: commits send to it
+        post = Post.objects.create(title="sent", author=ada)
+        assert str(post.pk) in indexed(queued)
+    waited, *skipped = rows()
+    assert (waited.object_pk, waited.attempts) == (str(first.pk), 1)
+    assert "timed out" in waited.last_error.lower() or "timeout" in waited.last_error.lower()
+    assert [(r.object_pk, r.attempts, r.claimed_by) for r in skipped] == [
+        (str(p.pk), 0, "") for p in later
+    ]
+    for row in skipped:
+        assert row.last_error.startswith(
+            "not sent: the search engine of connection 'default' did not answer in time ("
+        )
+        assert row.last_error.endswith("); left for search_sync")
+    assert "commits leave their sync operations in the queue without waiting" in caplog.text
+    out, _ = run("--ignore-backoff")
+    assert "Sent 3 of 3 queue entries" in out
+    assert len(indexed(queued)) == 4

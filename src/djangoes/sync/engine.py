@@ -43,6 +43,8 @@ class Failure:
     #: The bulk request failed as a whole (engine unreachable, timeout, 5xx...):
     #: nothing is wrong with the document itself.
     request_failed: bool = False
+    #: The error of that request, when it failed as a whole.
+    request_error: TransportError | None = field(default=None, repr=False, compare=False)
 
     def __str__(self) -> str:
         status = f" [{self.status}]" if self.status is not None else ""
@@ -304,7 +306,9 @@ def _send_to_connection(
         if raise_transport_errors:
             raise
         result.failures.extend(
-            Failure(op, str(exc), exc.status, request_failed=True) for op, dest in sent if not dest
+            Failure(op, str(exc), exc.status, request_failed=True, request_error=exc)
+            for op, dest in sent
+            if not dest
         )
         return result
     retry_full: list[Operation] = []

@@ -24,6 +24,11 @@ transaction are *claimed* by it (``claimed_by``) for :data:`CLAIM_SECONDS`,
 so that a ``search_sync`` worker does not send them at the same time; if the
 process dies before sending, the claim runs out and a worker takes them.
 
+When a connection's engine does not answer in time, commits stop waiting for
+it: for ``QUEUE_RETRY_DELAY`` seconds the operations for that connection are
+left in the queue unsent (for ``search_sync``), so that a hung cluster slows
+one request per process and period, not every request.
+
 With ``QUEUE_DISPATCH`` the rows are handed to that function (a Celery task,
 :mod:`djangoes.tasks`) after the commit instead of being sent inline.
 """
@@ -31,6 +36,8 @@ With ``QUEUE_DISPATCH`` the rows are handed to that function (a Celery task,
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -41,7 +48,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from djangoes.exceptions import ConfigurationError
+from djangoes.exceptions import ConfigurationError, ConnectionTimeout
 from djangoes.sync.engine import Failure, SyncResult, send_operations
 from djangoes.sync.models import SyncQueueEntry
 
@@ -60,6 +67,70 @@ Reason = tuple[str, "int | None"]
 #: HTTP statuses of a document the engine may take later: the request timed
 #: out, the engine is overloaded, or the index is missing (being created or rebuilt).
 RETRYABLE_STATUSES = frozenset({404, 408, 429})
+
+
+class _Pauses:
+    """Connections whose engine did not answer in time lately, per process.
+
+    Keyed by the connection alias and its HOSTS, so that pointing a
+    connection elsewhere (``override_settings``) starts afresh.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._until: dict[tuple[str, tuple[str, ...]], tuple[float, str]] = {}
+
+    @staticmethod
+    def _key(alias: str) -> tuple[str, tuple[str, ...]]:
+        from djangoes import connections
+
+        return alias, tuple(connections.settings.servers[alias]["HOSTS"])
+
+    def reason(self, alias: str) -> str | None:
+        """Why commits do not send to ``alias`` now, or None when they do."""
+        key = self._key(alias)
+        with self._lock:
+            until, reason = self._until.get(key, (0.0, ""))
+            if time.monotonic() < until:
+                return reason
+            self._until.pop(key, None)
+            return None
+
+    def start(self, alias: str, seconds: int, error: str) -> None:
+        """Stop sending to ``alias`` from commits for ``seconds`` (logged once)."""
+        reason = (
+            f"not sent: the search engine of connection {alias!r} did not answer in time "
+            f"({error}); left for search_sync"
+        )
+        with self._lock:
+            self._until[self._key(alias)] = (time.monotonic() + seconds, reason)
+        logger.warning(
+            "The search engine of connection %r did not answer in time (%s): for %d s, "
+            "commits leave their sync operations in the queue without waiting for it.",
+            alias,
+            error,
+            seconds,
+        )
+
+    def clear(self, alias: str | None = None) -> None:
+        """End the pause of ``alias`` (of every connection with None)."""
+        with self._lock:
+            if alias is None:
+                self._until.clear()
+            else:
+                self._until.pop(self._key(alias), None)
+
+
+_pauses = _Pauses()
+
+
+def resume_sending(alias: str | None = None) -> None:
+    """Let commits send to connection ``alias`` (all with None) again at once.
+
+    After a timeout, commits of this process stop waiting for that engine for
+    ``QUEUE_RETRY_DELAY`` seconds; call this when you know it answers again.
+    """
+    _pauses.clear(alias)
 
 
 def new_claim() -> str:
@@ -136,9 +207,22 @@ def send_queued(
     ids = [op.queue_entry for op in operations if op.queue_entry is not None]
     if options.QUEUE_DISPATCH and ids and _dispatch(options.QUEUE_DISPATCH, using, ids, claim):
         return SyncResult()
-    result = send_operations(operations, options=options, raise_errors=False)
-    entries_by_key: dict[tuple[str, str], list[int]] = {}
+    paused: dict[int, str] = {}
+    to_send: list[Operation] = []
     for op in operations:
+        reason = _pauses.reason(connections.alias_for_index(op.index))
+        if reason is not None and op.queue_entry is not None:
+            paused[op.queue_entry] = reason
+        else:
+            to_send.append(op)
+    result = send_operations(to_send, options=options, raise_errors=False)
+    for timed_out in result.failures:  # a hung engine: later commits do not wait for it
+        if isinstance(timed_out.request_error, ConnectionTimeout):
+            alias = connections.alias_for_index(timed_out.operation.index)
+            if _pauses.reason(alias) is None:
+                _pauses.start(alias, options.QUEUE_RETRY_DELAY, timed_out.reason)
+    entries_by_key: dict[tuple[str, str], list[int]] = {}
+    for op in to_send:
         if op.queue_entry is not None:
             entries_by_key.setdefault(op.key, []).append(op.queue_entry)
     failures = {failure.operation.key: failure for failure in result.failures}
@@ -155,7 +239,7 @@ def send_queued(
         else:
             failed.update(dict.fromkeys(entry_ids, (failure.reason, failure.status)))
             refused.append(failure)
-    record_outcome(using, claim, options, done=done, retry=retry, failed=failed)
+    record_outcome(using, claim, options, done=done, retry=retry, failed=failed, skipped=paused)
     if retry:
         logger.warning(
             "The search engine did not take %d queued sync operation(s); they stay in the "
@@ -201,11 +285,13 @@ def record_outcome(
     retry: Mapping[int, Reason] | None = None,
     failed: Mapping[int, Reason] | None = None,
     release: Iterable[int] = (),
+    skipped: Mapping[int, str] | None = None,
     now: datetime | None = None,
 ) -> None:
     """Write what happened to queue rows: deleted, left for a retry, failed, or only released.
 
-    ``retry`` and ``failed`` map row ids to the reason and status to record. Rows
+    ``retry`` and ``failed`` map row ids to the reason and status to record;
+    ``skipped`` rows were not sent (the note is recorded, they stay due). Rows
     another process claimed meanwhile (``claimed_by`` no longer ``claim``)
     are left to it, except that rows whose document was sent are deleted
     whoever holds them: the document sent was read after their change.
@@ -248,3 +334,10 @@ def record_outcome(
     release = list(release)
     if release:
         ours.filter(pk__in=release).update(claimed_by="", claimed_until=None)
+    notes: dict[str, list[int]] = {}
+    for pk, note in (skipped or {}).items():
+        notes.setdefault(note, []).append(pk)
+    for note, pks in notes.items():
+        ours.filter(pk__in=pks).update(
+            last_error=note, last_status=None, claimed_by="", claimed_until=None
+        )
