@@ -74,10 +74,3 @@ def _node(module: str, node: ast.stmt, prefix: str) -> Iterator[Documented]:
         for child in node.body:
             yield from _node(module, child, prefix=f"{qualname}.")
 
-
-def corpus(limit_modules: int | None = None) -> Iterator[Documented]:
-    """Every documented object of the standard library (of the first ``limit_modules``)."""
-    for count, (module, path) in enumerate(module_files()):
-        if limit_modules is not None and count >= limit_modules:
-            return
-        yield from documented(module, path)
