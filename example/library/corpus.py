@@ -73,4 +73,3 @@ def _node(module: str, node: ast.stmt, prefix: str) -> Iterator[Documented]:
     if isinstance(node, ast.ClassDef):
         for child in node.body:
             yield from _node(module, child, prefix=f"{qualname}.")
-
