@@ -22,11 +22,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import django
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts" / "e2e"
+#: Where screenshots go: one folder per Django version (make test runs the
+#: browser test on the newest and on the oldest supported stack).
+ARTIFACTS = ROOT / "test-artifacts" / "e2e" / f"django-{django.get_version()}"
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 #: Headless Chromium without the sandbox (tests may run as root) and without
 #: any connection of its own to the network.
@@ -182,7 +185,7 @@ def browser_page(chromium: Path, tmp_path: Path) -> Iterator[Page]:
 
 
 def screenshot(page: Page, name: str) -> Path:
-    """Save the whole page as ``test-artifacts/e2e/<name>.png``; returns the path."""
+    """Save the whole page as ``<ARTIFACTS>/<name>.png``; returns the path."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
