@@ -7,11 +7,13 @@ holding it dies. Taking it is one INSERT: of two rebuilds started together,
 the database lets exactly one in; the other gets :class:`RebuildLocked`
 naming who holds the lock, since when, and how to break it.
 
-A running rebuild proves it is alive by updating ``heartbeat_at`` (every
-:data:`HEARTBEAT_INTERVAL` seconds at most, between chunks). Every update is
-conditional on the owner token, so a rebuild whose lock was broken
-(``break_lock``) or taken over (``resume``) notices at its next heartbeat and
-stops with :class:`RebuildLockLost`, before it could switch anything.
+A running rebuild proves it is alive by updating ``heartbeat_at`` before
+each chunk it reads (and every :data:`HEARTBEAT_INTERVAL` seconds while it
+waits). Every update is conditional on the owner token, so a rebuild whose
+lock was broken (``break_lock``) or taken over (``resume``) notices before
+its next chunk and stops with :class:`RebuildLockLost`, before it could
+switch anything. (Breaking a lock waits ``REBUILD_POLL_SECONDS`` before it
+deletes the index, which also lets a chunk already on its way arrive first.)
 
 The row is also what tells every process to dual-write (see
 :mod:`djangoes.indexing.dualwrite`): removing a row that names a new index
@@ -28,7 +30,7 @@ import socket
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -50,8 +52,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("djangoes.indexing")
 
-#: Least seconds between two heartbeats of a running rebuild.
-HEARTBEAT_INTERVAL = 5.0
+#: Seconds between two heartbeats of a rebuild that waits.
+HEARTBEAT_INTERVAL = 0.5
 #: A holder on another host whose heartbeat is older than this is taken for dead
 #: by ``resume`` (on the same host, whether its process runs is checked instead).
 STALE_AFTER = 120.0
@@ -174,7 +176,6 @@ class RebuildRun:
     row: IndexRebuild
     #: Whether the lock was taken over from an interrupted rebuild (``resume``).
     resumed: bool = False
-    _last_beat: float = field(default_factory=time.monotonic)
 
     @property
     def db(self) -> str:
@@ -200,7 +201,6 @@ class RebuildRun:
             )
         for name, value in values.items():
             setattr(self.row, name, value)
-        self._last_beat = time.monotonic()
 
     def set_new_index(self, name: str) -> None:
         """Record the physical index being built: from now on it gets dual writes.
@@ -212,16 +212,12 @@ class RebuildRun:
         self._update(new_index=name)
         dualwrite.forget()  # this process sees it at once
 
-    def heartbeat(self, stage: str | None = None, *, force: bool = False) -> None:
-        """Tell the table this rebuild is alive (at most every HEARTBEAT_INTERVAL seconds).
+    def heartbeat(self, stage: str | None = None) -> None:
+        """Tell the table this rebuild is alive (and, with ``stage``, what it does now).
 
-        ``force`` writes now whatever the time since the last one (and so
-        checks that the lock is still ours). Raises RebuildLockLost when it
-        is not.
+        One conditional UPDATE, so it also checks that the lock is still
+        ours: raises RebuildLockLost when it is not.
         """
-        changed = stage is not None and stage != self.row.stage
-        if not (force or changed) and time.monotonic() - self._last_beat < HEARTBEAT_INTERVAL:
-            return
         self._update(**({"stage": stage} if stage is not None else {}))
 
     def release(self) -> bool:
@@ -251,7 +247,7 @@ class RebuildRun:
             left = deadline - time.monotonic()
             if left <= 0:
                 return
-            time.sleep(min(left, 0.5))
+            time.sleep(min(left, HEARTBEAT_INTERVAL))
             self.heartbeat()
 
 

@@ -127,7 +127,7 @@ def rebuild_index(
     try:
         new = _new_index(run, body)
         loaded, redone = _load(run, new, options, chunk_size, progress, allow_failures)
-        run.heartbeat(run.row.Stage.SWITCHING, force=True)  # still ours, right before the switch
+        run.heartbeat(run.row.Stage.SWITCHING)  # still ours, right before the switch
         before = index_state(target.conn, target.name)
         target.conn.meta.indices.update_aliases(
             body={"actions": swap_actions(before, new, aliases)}
@@ -188,9 +188,9 @@ def _load(
 
     target = run.target
     stage = run.row.Stage
-    run.heartbeat(stage.WAITING, force=True)
+    run.heartbeat(stage.WAITING)
     run.wait_for_processes(float(options.REBUILD_POLL_SECONDS))
-    run.heartbeat(stage.LOADING, force=True)
+    run.heartbeat(stage.LOADING)
     loaded = load_documents(
         target,
         write_to=new,
@@ -199,7 +199,7 @@ def _load(
         progress=progress,
         heartbeat=run.heartbeat,
     )
-    run.heartbeat(stage.CATCHING_UP, force=True)
+    run.heartbeat(stage.CATCHING_UP)
     redo = redo_failed_writes(run, new, dataclasses.replace(options, REFRESH=False))
     failures = [*loaded.failures, *redo.failures]
     if failures and not allow_failures:
@@ -279,7 +279,7 @@ def _stop(run: RebuildRun, new: str | None, exc: BaseException) -> RebuildInterr
         return None
     if new is not None and _engine_went_away(exc) and not _is_live(target, new):
         try:
-            run.heartbeat(run.row.Stage.INTERRUPTED, force=True)
+            run.heartbeat(run.row.Stage.INTERRUPTED)
         except RebuildLockLost:
             return None
         key = target.key
