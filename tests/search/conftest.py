@@ -31,13 +31,19 @@ POSTS = [
 
 
 def index_documents(conn: Base, objects: Iterable[Any], index: str = "blog") -> None:
-    """Index the documents of ``objects`` in one bulk request; fails the test on any error."""
+    """Index the documents of ``objects`` (bulk requests of 1,000); fails the test on any error.
+
+    A generous request timeout: the machine running the suite may be busy,
+    and how long the engine takes is not what these tests are about.
+    """
     lines: list[dict[str, Any]] = []
     for obj in objects:
         lines.append({"index": {"_id": obj.get_search_document_id()}})
         lines.append(obj.as_search_document(index=index))
-    response = conn.bulk(operations=lines, refresh=True)
-    assert not response["errors"], response
+    for start in range(0, len(lines), 2_000):
+        response = conn.bulk(operations=lines[start : start + 2_000], request_timeout=120)
+        assert not response["errors"], response
+    conn.refresh()
 
 
 @pytest.fixture
