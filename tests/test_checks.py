@@ -108,3 +108,30 @@ def test_an_unsupported_server_version_is_reported(settings: Any) -> None:
     assert [m.id for m in messages] == ["djangoes.E102"]
     assert "elasticsearch 7.10.2 is not supported" in messages[0].msg
     assert "supported: >= 8.0, < 10" in messages[0].msg
+
+
+def test_an_unimportable_queue_dispatch_is_reported(settings: Any) -> None:
+    settings.DJANGOES = {"ON_ERROR": "queue", "QUEUE_DISPATCH": "myproject.nope.dispatch"}
+    messages = djangoes_messages()
+    assert [m.id for m in messages] == ["djangoes.E210"]
+    assert "'myproject.nope.dispatch' cannot be imported" in messages[0].msg
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_missing_queue_table_is_reported_with_database_checks(settings: Any) -> None:
+    from django.db import connection
+
+    settings.DJANGOES = {"ON_ERROR": "queue"}
+    assert list(checks.run_checks(tags=["djangoes"], databases=["default"])) == []
+    with connection.schema_editor() as editor:
+        from djangoes.sync.models import SyncQueueEntry
+
+        editor.delete_model(SyncQueueEntry)
+    try:
+        messages = list(checks.run_checks(tags=["djangoes"], databases=["default"]))
+        assert [m.id for m in messages] == ["djangoes.E211"]
+        assert "python manage.py migrate djangoes" in (messages[0].hint or "")
+        assert djangoes_messages() == []  # without --database: not checked
+    finally:
+        with connection.schema_editor() as editor:
+            editor.create_model(SyncQueueEntry)

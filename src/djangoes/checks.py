@@ -109,6 +109,7 @@ def register_checks() -> None:
     """Register the checks (called from ``AppConfig.ready()``, never at import)."""
     checks.register(check_settings, TAG)
     checks.register(check_models, TAG, checks.Tags.models)
+    checks.register(check_queue, TAG, checks.Tags.database)
     checks.register(check_servers, TAG, deploy=True)
     checks.register(check_mapping_drift, TAG, deploy=True)
 
@@ -181,3 +182,50 @@ def check_models(
                 )
             )
     return [to_message(p) for p in problems]
+
+
+def check_queue(
+    app_configs: Sequence[Any] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[checks.CheckMessage]:
+    """The sync queue can be used: QUEUE_DISPATCH imports; with ``--database``, the table exists."""
+    from django.db import connections as db_connections
+    from django.utils.module_loading import import_string
+
+    from djangoes import connections
+
+    if connections.settings.errors:
+        return []
+    options = connections.options
+    messages: list[checks.CheckMessage] = []
+    if options.QUEUE_DISPATCH:
+        try:
+            import_string(options.QUEUE_DISPATCH)
+        except ImportError as exc:
+            messages.append(
+                checks.Error(
+                    f"DJANGOES['QUEUE_DISPATCH'] = {options.QUEUE_DISPATCH!r} cannot be "
+                    f"imported: {exc}.",
+                    hint="Give the dotted path of a function, e.g. 'djangoes.tasks.dispatch' "
+                    "(pip install 'djangoes[celery]').",
+                    id="djangoes.E210",
+                )
+            )
+    if databases and options.error_policy() == "queue":
+        from djangoes.sync.models import SyncQueueEntry
+
+        table = SyncQueueEntry._meta.db_table
+        for alias in databases:
+            with db_connections[alias].cursor() as cursor:
+                names = db_connections[alias].introspection.table_names(cursor)
+            if table not in names:
+                messages.append(
+                    checks.Error(
+                        f"The sync queue table {table!r} does not exist in database {alias!r}, "
+                        "and ON_ERROR is 'queue': saves of synced models will fail.",
+                        hint="Run: python manage.py migrate djangoes",
+                        id="djangoes.E211",
+                    )
+                )
+    return messages
