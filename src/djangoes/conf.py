@@ -11,6 +11,7 @@ report all of them with their ids.
 from __future__ import annotations
 
 import copy
+import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -93,7 +94,11 @@ class ServerSettings(TypedDict):
 
 @dataclass
 class Settings:
-    """The result of :func:`parse`: normalised copies and what is wrong with them."""
+    """The result of :func:`parse`: normalised copies and what is wrong with them.
+
+    Its ``repr()`` names the connections and indexes only: ``servers`` holds
+    credentials (``PARAMS``).
+    """
 
     servers: dict[str, ServerSettings] = field(default_factory=dict)
     indices: dict[str, IndexSettings] = field(default_factory=dict)
@@ -104,6 +109,13 @@ class Settings:
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.level == "error"]
+
+    def __repr__(self) -> str:
+        problems = [p.id for p in self.problems]
+        return (
+            f"<Settings servers={list(self.servers)!r} indices={list(self.indices)!r} "
+            f"problems={problems!r}>"
+        )
 
     def raise_first_error(self) -> None:
         errors = self.errors
@@ -172,9 +184,19 @@ def index_name_error(name: object) -> str | None:
 
 
 def is_loopback(hostname: str | None) -> bool:
-    return hostname in {"localhost", "127.0.0.1", "::1"} or (
-        hostname is not None and hostname.startswith("127.")
-    )
+    """Whether ``hostname`` is this machine: ``localhost`` or a loopback IP address.
+
+    Only an address counts, not a name that looks like one
+    (``127.0.0.1.example.com`` can point anywhere).
+    """
+    if hostname is None:
+        return False
+    if hostname.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
 
 
 _HOST_PORT = re.compile(r"^(?P<host>\[[0-9a-fA-F:]+\]|[^:/\s\[\]]+)(?::(?P<port>\d+))?$")

@@ -161,7 +161,23 @@ def _check_reference(reference: str | None) -> str:
 def _terms_to_log(search_terms: str | None) -> str:
     """What the user typed, cut to the length of the log's field (it is end-user input)."""
     limit = _max_length("search_terms")
-    return (search_terms or "")[:limit]
+    return (search_terms or "")[:limit].replace("\x00", "\ufffd")
+
+
+def loggable(value: Any) -> Any:
+    """``value`` with NUL characters replaced by U+FFFD, for the query log.
+
+    Some databases (PostgreSQL) cannot store NUL in text or JSON, and a user
+    can type one: the log keeps a visible stand-in rather than failing the
+    search. Lists and dicts are copied; other values are returned as they are.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, Mapping):
+        return {loggable(key): loggable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [loggable(item) for item in value]
+    return value
 
 
 def hit_metadata(hit: Mapping[str, Any], rank: int) -> dict[str, Any]:
@@ -256,15 +272,17 @@ def execute_search(
         user=_user_to_log(user),
         index=index,
         search_terms=_terms_to_log(search_terms),
-        query=body,
+        query=loggable(body),
         query_type=SearchQuery.QueryType.SEARCH,
-        hits=[
-            hit_metadata(hit, offset + position)
-            for position, hit in enumerate(hits.get("hits") or (), start=1)
-        ],
+        hits=loggable(
+            [
+                hit_metadata(hit, offset + position)
+                for position, hit in enumerate(hits.get("hits") or (), start=1)
+            ]
+        ),
         total_hits=total,
         total_hits_relation=relation,
-        aggregations=response.get("aggregations") or {},
+        aggregations=loggable(response.get("aggregations") or {}),
         reference=reference,
         executed_at=executed_at,
         duration=duration,
@@ -310,7 +328,7 @@ def execute_count(
         user=_user_to_log(user),
         index=index,
         search_terms=_terms_to_log(search_terms),
-        query=body,
+        query=loggable(body),
         query_type=SearchQuery.QueryType.COUNT,
         hits=[],
         total_hits=int(response["count"]),
