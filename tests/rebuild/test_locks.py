@@ -29,6 +29,7 @@ from djangoes.indexing import (
     RebuildInterrupted,
     RebuildLocked,
     RebuildLockLost,
+    dualwrite,
     index_state,
     physical_indexes,
     rebuild_index,
@@ -258,3 +259,24 @@ def test_an_engine_gone_midway_leaves_a_rebuild_to_resume(
         result = rebuild_index("blog", resume=True)
         assert result.new_index == info.value.new_index
         assert index_documents(conn) == database_documents()
+
+
+def test_without_the_rebuild_table(
+    conn: Base, blog: dict[str, Any], caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Before 'migrate': saves still sync (and say once why nothing is copied); rebuilds refuse."""
+    monkeypatch.setattr(dualwrite, "_warned_missing_table", False)
+    call_command("migrate", "djangoes", "0002", verbosity=0)
+    try:
+        with pytest.raises(LifecycleError, match=r"Run 'python manage\.py migrate djangoes'"):
+            rebuild_index("blog")
+        post = blog["posts"][0]
+        for title in ("saved once", "saved twice"):
+            post.title = title
+            post.save()
+        assert index_documents(conn)[str(post.pk)]["title"] == "saved twice"
+        warnings = [r for r in caplog.records if "so no index can be rebuilding" in r.message]
+        assert len(warnings) == 1
+    finally:
+        call_command("migrate", "djangoes", verbosity=0)

@@ -77,14 +77,33 @@ def poll_seconds() -> float:
 
 
 def current_rebuild(target: Target) -> IndexRebuild | None:
-    """The rebuild row of ``target`` (running or interrupted), or None."""
+    """The rebuild row of ``target`` (running or interrupted), or None.
+
+    Raises LifecycleError when the rebuild table does not exist (migrations
+    not run), Django's ``DatabaseError`` for other database failures.
+    """
+    from django.db import DatabaseError
+    from django.db import connections as db_connections
+
     from djangoes.indexing.models import IndexRebuild
 
-    row: IndexRebuild | None = (
-        IndexRebuild.objects.using(database())
-        .filter(connection=target.alias, name=target.name)
-        .first()
-    )
+    db = database()
+    try:
+        row: IndexRebuild | None = (
+            IndexRebuild.objects.using(db)
+            .filter(connection=target.alias, name=target.name)
+            .first()
+        )
+    except DatabaseError as exc:
+        table = IndexRebuild._meta.db_table
+        if table in db_connections[db].introspection.table_names():
+            raise
+        raise LifecycleError(
+            target.key,
+            f"Cannot rebuild or clean up {target.describe()}: the table {table!r} of the "
+            f"rebuild locks does not exist in database {db!r}. Run "
+            "'python manage.py migrate djangoes'.",
+        ) from exc
     return row
 
 
