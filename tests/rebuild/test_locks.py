@@ -29,6 +29,7 @@ from djangoes.indexing import (
     RebuildInterrupted,
     RebuildLocked,
     RebuildLockLost,
+    delete_index,
     dualwrite,
     index_state,
     physical_indexes,
@@ -280,3 +281,36 @@ def test_without_the_rebuild_table(
         assert len(warnings) == 1
     finally:
         call_command("migrate", "djangoes", verbosity=0)
+
+
+def test_an_index_being_rebuilt_cannot_be_deleted(conn: Base, blog: dict[str, Any]) -> None:
+    refusals: list[str] = []
+
+    def progress(done: int, total: int | None) -> None:
+        if done == 5:
+            with pytest.raises(RebuildLocked, match="a rebuild of it holds its lock") as info:
+                delete_index("blog")
+            refusals.append(str(info.value))
+            with pytest.raises(CommandError, match="Could not delete index 'blog'"):
+                call_command("delete_search_index", "blog", "--noinput", verbosity=0)
+
+    result = rebuild_index("blog", progress=progress)
+    assert "cleanup_search_indexes blog --break-locks" in refusals[0]
+    assert live(conn) == [result.new_index]
+
+
+def test_a_new_index_deleted_while_loading_is_never_switched_to(
+    conn: Base, blog: dict[str, Any]
+) -> None:
+    """The engine makes the index again from the next writes, without the mapping."""
+    before = live(conn)
+
+    def progress(done: int, total: int | None) -> None:
+        if done == 5:
+            conn.meta.indices.delete(index=IndexRebuild.objects.get().new_index)
+
+    with pytest.raises(LifecycleError, match="does not have the mapping it was created with"):
+        rebuild_index("blog", progress=progress)
+    assert live(conn) == before
+    assert physical_indexes(conn, "blog") == before
+    assert not IndexRebuild.objects.exists()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from djangoes.exceptions import NotFoundError
-from djangoes.indexing.errors import IndexExistsError, IndexMissingError
+from djangoes.indexing.errors import IndexExistsError, IndexMissingError, RebuildLocked
 from djangoes.indexing.names import (
     IndexState,
     Target,
@@ -78,14 +78,26 @@ def delete_index(key: str, *, using: str | None = None, missing_ok: bool = False
     That is the index (or indexes) NAME answers for, plus any
     ``<NAME>-<timestamp>`` index kept by a rebuild or left by an interrupted
     one; their aliases go with them. Returns the names deleted. Raises
-    IndexMissingError when there is nothing to delete (unless
-    ``missing_ok``), and the djangoes ``TransportError`` family.
+    RebuildLocked while a rebuild of the index holds its lock (it would write
+    on into indexes that are gone), IndexMissingError when there is nothing
+    to delete (unless ``missing_ok``), and the djangoes ``TransportError``
+    family.
     """
     from djangoes import connections
+    from djangoes.indexing import locks
     from djangoes.sync.cache import new_generation
 
     target = get_target(key, using)
     conn = target.conn
+    holder = locks.current_rebuild(target)
+    if holder is not None:
+        raise RebuildLocked(
+            key,
+            f"Cannot delete {target.describe()}: a rebuild of it holds its lock — "
+            f"{locks.describe_holder(holder)}. Wait for it to finish, or abandon it first "
+            f"(cleanup_search_indexes {key} --break-locks).",
+            holder=holder,
+        )
     state = index_state(conn, target.name)
     names = sorted(state.indices)
     names += [name for name in physical_indexes(conn, target.name) if name not in names]

@@ -90,9 +90,7 @@ def current_rebuild(target: Target) -> IndexRebuild | None:
     db = database()
     try:
         row: IndexRebuild | None = (
-            IndexRebuild.objects.using(db)
-            .filter(connection=target.alias, name=target.name)
-            .first()
+            IndexRebuild.objects.using(db).filter(connection=target.alias, name=target.name).first()
         )
     except DatabaseError as exc:
         table = IndexRebuild._meta.db_table

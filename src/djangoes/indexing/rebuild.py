@@ -126,7 +126,7 @@ def rebuild_index(
     new: str | None = None
     try:
         new = _new_index(run, body)
-        loaded, redone = _load(run, new, options, chunk_size, progress, allow_failures)
+        loaded, redone = _load(run, new, body, options, chunk_size, progress, allow_failures)
         run.heartbeat(run.row.Stage.SWITCHING)  # still ours, right before the switch
         before = index_state(target.conn, target.name)
         target.conn.meta.indices.update_aliases(
@@ -174,16 +174,20 @@ def _new_index(run: RebuildRun, body: dict[str, Any]) -> str:
 def _load(
     run: RebuildRun,
     new: str,
+    body: dict[str, Any],
     options: Options,
     chunk_size: int | None,
     progress: Progress | None,
     allow_failures: bool,
 ) -> tuple[IndexingResult, int]:
-    """Wait for the other processes, load ``new``, redo refused copies, refresh.
+    """Wait for the other processes, load ``new``, redo refused copies, refresh, check.
 
     Returns the load's result and the number of documents redone. Raises
-    RebuildAborted for failed documents (unless ``allow_failures``).
+    RebuildAborted for failed documents (unless ``allow_failures``), and
+    LifecycleError when ``new`` no longer has the mapping of ``body`` (it
+    was deleted meanwhile and the engine made it again from the writes).
     """
+    from djangoes.indexing.drift import physical_drift
     from djangoes.indexing.dualwrite import redo_failed_writes
 
     target = run.target
@@ -214,6 +218,15 @@ def _load(
         )
     loaded.failures = failures
     target.conn.meta.indices.refresh(index=new)
+    differences = physical_drift(target, new, body)
+    if differences:
+        raise LifecycleError(
+            target.key,
+            f"Rebuild of {target.describe()} abandoned: the new index {new!r} does not have "
+            f"the mapping it was created with ({'; '.join(differences[:3])}). Was it deleted "
+            "while loading (and made again by the engine from the writes)? The live index "
+            "was left as it was.",
+        )
     return loaded, redo.indexed + redo.deleted
 
 
