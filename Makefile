@@ -23,8 +23,8 @@ $(COMPAT_STAMP): pyproject.toml requirements/compat.txt requirements/dev.txt
 test: lint types browser unit postgres compat docs
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests example
-	$(BIN)/ruff format --check src tests example
+	$(BIN)/ruff check src tests example bench
+	$(BIN)/ruff format --check src tests example bench
 
 types: $(STAMP)
 	$(BIN)/mypy

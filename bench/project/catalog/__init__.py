@@ -1,0 +1,1 @@
+"""The data of the benchmark: publishers and their books (no search library involved)."""

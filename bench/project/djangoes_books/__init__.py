@@ -1,0 +1,1 @@
+"""The book as djangoes indexes it: a proxy with djangoes' document mixins."""

@@ -1,0 +1,440 @@
+"""One measurement in a fresh process: ``python -m bench.worker '<JSON task>'``.
+
+The environment says which library, database and engine (see
+:mod:`bench.project.settings`); the task says what to measure. The worker
+sets Django up, migrates, prepares what the measurement needs (untimed),
+measures, checks that the engine holds what it should (a library that
+swallowed an error must not look fast), and prints one line
+``BENCH_RESULT <json>``. Any failure ends it with a traceback and a non-zero
+status, which the main process reports.
+
+Only public APIs of the libraries are used: for djangoes
+``djangoes.indexing.create_index`` / ``update_index``, model saves with
+auto-sync, ``djangoes.models.execute_search`` and
+``Model.objects.from_search_query``.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import resource
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+RESULT_PREFIX = "BENCH_RESULT "
+
+
+class CheckFailed(AssertionError):
+    """The engine does not hold what the measured operation should have written."""
+
+
+# -- plumbing -----------------------------------------------------------------
+
+
+def setup_django() -> None:
+    import django
+    from django.core.management import call_command
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.project.settings")
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def library() -> str:
+    return os.environ["BENCH_LIBRARY"]
+
+
+def raw_client() -> Any:
+    """An Elasticsearch client of the engine of this measurement (plain-JSON node)."""
+    from elasticsearch import Elasticsearch
+
+    from djangoes.test.nodes import PlainJsonUrllib3Node
+
+    return Elasticsearch(
+        os.environ["BENCH_ENGINE_URL"], node_class=PlainJsonUrllib3Node, request_timeout=600
+    )
+
+
+def book_model() -> Any:
+    """The book model of the library in use (the catalog's own for ``none``)."""
+    from django.apps import apps
+
+    label = {
+        "none": "catalog.Book",
+        "djangoes": "djangoes_books.Book",
+        "esdjango": "esdjango_books.Book",
+        "dsl": "dsl_books.Book",
+    }[library()]
+    return apps.get_model(label)
+
+
+def process_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def engine_cpu() -> float:
+    from bench.engine import cpu_seconds
+
+    pid = os.environ.get("BENCH_ENGINE_PID")
+    return cpu_seconds(int(pid)) if pid else 0.0
+
+
+@contextmanager
+def measured(into: dict[str, Any]) -> Iterator[None]:
+    """Time the block: wall seconds, this process's and the engine's CPU seconds."""
+    gc.collect()
+    cpu, engine, started = process_cpu(), engine_cpu(), time.perf_counter()
+    yield
+    into["seconds"] = time.perf_counter() - started
+    into["python_cpu"] = process_cpu() - cpu
+    into["engine_cpu"] = engine_cpu() - engine
+
+
+# -- creating an index and loading it, per library ---------------------------
+
+
+def create_index() -> None:
+    """Create the empty index ``books`` the way the library in use does."""
+    name = library()
+    if name == "djangoes":
+        from djangoes.indexing import create_index as djangoes_create
+
+        djangoes_create("books")
+    elif name == "esdjango":
+        from elasticsearch_django.index import create_index as esdjango_create
+
+        esdjango_create("books")
+    elif name == "dsl":
+        from bench.project.dsl_books.documents import BookDocument, books
+
+        mapping = BookDocument._doc_type.mapping.to_dict()
+        expected = index_body()["mappings"]
+        if mapping != expected:
+            raise CheckFailed(
+                f"django-elasticsearch-dsl's mapping differs: {mapping} != {expected}"
+            )
+        books.create()
+    else:
+        body = index_body()
+        raw_client().indices.create(index="books", **body)
+
+
+def index_body() -> dict[str, Any]:
+    from bench.project.catalog.documents import index_body as body
+
+    return body()
+
+
+def load_index(expected: int) -> dict[str, Any]:
+    """(Re)index every book with the library in use; returns what it reported."""
+    name = library()
+    if name == "djangoes":
+        from djangoes.indexing import update_index
+
+        result = update_index("books")
+        if result.failures or result.indexed != expected:
+            raise CheckFailed(
+                f"djangoes indexed {result.indexed} of {expected} books; failures: "
+                f"{result.failures[:3]}"
+            )
+        return {"indexed": result.indexed}
+    if name == "esdjango":
+        from elasticsearch_django.index import update_index
+
+        responses = update_index("books")
+        indexed = sum(int(count) for count, _ in responses)
+        if indexed != expected:
+            raise CheckFailed(f"elasticsearch-django indexed {indexed} of {expected}: {responses}")
+        return {"indexed": indexed}
+    if name == "dsl":
+        from bench.project.dsl_books.documents import BookDocument
+
+        document = BookDocument()
+        count, errors = document.update(document.get_indexing_queryset())
+        if count != expected or errors:
+            raise CheckFailed(f"django-elasticsearch-dsl indexed {count} of {expected}: {errors}")
+        return {"indexed": count}
+    raise ValueError(f"no library loads the index with BENCH_LIBRARY={name!r}")
+
+
+def check_index(rows: int, sample: int = 25) -> None:
+    """CheckFailed unless the engine holds ``rows`` documents equal to the shared document."""
+    from bench.project.catalog.documents import render_document
+    from bench.project.catalog.models import Book
+
+    client = raw_client()
+    client.indices.refresh(index="books")
+    count = int(client.count(index="books")["count"])
+    if count != rows:
+        raise CheckFailed(f"the index holds {count} documents, not {rows}")
+    step = max(1, rows // sample)
+    pks = list(range(1, rows + 1, step))
+    books = Book.objects.select_related("publisher").in_bulk(pks)
+    response = client.search(index="books", query={"ids": {"values": [str(pk) for pk in pks]}},
+                             size=len(pks))  # fmt: skip
+    found = {int(hit["_id"]): hit["_source"] for hit in response["hits"]["hits"]}
+    for pk in pks:
+        expected = json.loads(json.dumps(render_document(books[pk])))
+        if found.get(pk) != expected:
+            raise CheckFailed(f"document {pk} is {found.get(pk)!r}, expected {expected!r}")
+
+
+# -- tasks --------------------------------------------------------------------
+
+
+def task_prepare(task: dict[str, Any]) -> dict[str, Any]:
+    """Load the data set of ``rows`` books unless the database holds it already."""
+    from bench.data import ensure_dataset
+
+    started = time.perf_counter()
+    loaded = ensure_dataset(int(task["rows"]))
+    return {"loaded": loaded, "seconds": time.perf_counter() - started}
+
+
+def task_reindex(task: dict[str, Any]) -> dict[str, Any]:
+    """Full reindex of every book: a library, the ORM alone, or the engine alone."""
+    from bench.engine import current_rss, peak_rss
+    from bench.project.catalog.documents import render_document
+
+    rows = int(task["rows"])
+    kind = task["kind"]  # "library", "orm" or "engine"
+    result: dict[str, Any] = {"rows": rows}
+    if kind == "orm":
+        from bench.project.catalog.models import Book
+
+        result["rss_start"] = current_rss()
+        built = 0
+        with measured(result):
+            queryset = Book.objects.select_related("publisher").order_by("pk")
+            for book in queryset.iterator(chunk_size=2_000):
+                render_document(book)
+                built += 1
+        if built != rows:
+            raise CheckFailed(f"the ORM read {built} books, not {rows}")
+    elif kind == "engine":
+        from elasticsearch import helpers
+
+        from bench.project.catalog.models import Book
+
+        create_index()
+        queryset = Book.objects.select_related("publisher").order_by("pk")
+        actions = [
+            {"_index": "books", "_id": str(book.pk), "_source": render_document(book)}
+            for book in queryset.iterator(chunk_size=2_000)
+        ]
+        client = raw_client()
+        result["rss_start"] = current_rss()
+        with measured(result):
+            indexed, errors = helpers.bulk(client, actions, chunk_size=500)
+        if indexed != rows or errors:
+            raise CheckFailed(f"helpers.bulk indexed {indexed} of {rows}: {errors}")
+        check_index(rows)
+    else:
+        create_index()
+        result["rss_start"] = current_rss()
+        with measured(result):
+            load_index(rows)
+        check_index(rows)
+    result["peak_rss"] = peak_rss()
+    result["docs_per_s"] = rows / result["seconds"]
+    return result
+
+
+def _save_all(books: list[Any], mode: str) -> None:
+    from django.db import transaction
+
+    if mode == "one":
+        with transaction.atomic():
+            for book in books:
+                book.stock += 1
+                book.save()
+    else:
+        for book in books:
+            with transaction.atomic():
+                book.stock += 1
+                book.save()
+
+
+def task_autosync(task: dict[str, Any]) -> dict[str, Any]:
+    """Saves of existing books with auto-sync: all in one transaction, or one each."""
+    rows, saves, repeats = int(task["rows"]), int(task["saves"]), int(task["repeats"])
+    model = book_model()
+    if library() != "none":
+        create_index()
+        load_index(rows)
+    books = list(model.objects.select_related("publisher").order_by("pk")[:saves])
+    _save_all(books[:20], "one")  # warm-up: first request, caches, prepared statements
+    times: dict[str, list[float]] = {"one": [], "each": []}
+    cpu: dict[str, list[float]] = {"one": [], "each": []}
+    engine: dict[str, list[float]] = {"one": [], "each": []}
+    for repeat in range(repeats):
+        for mode in ("one", "each") if repeat % 2 == 0 else ("each", "one"):
+            sample: dict[str, Any] = {}
+            with measured(sample):
+                _save_all(books, mode)
+            times[mode].append(sample["seconds"])
+            cpu[mode].append(sample["python_cpu"])
+            engine[mode].append(sample["engine_cpu"])
+    if library() != "none":
+        _check_saved(books)
+    return {"saves": saves, "seconds": times, "python_cpu": cpu, "engine_cpu": engine}
+
+
+def _check_saved(books: list[Any]) -> None:
+    """CheckFailed unless the engine has the last saved stock of every saved book."""
+    client = raw_client()
+    client.indices.refresh(index="books")
+    response = client.search(
+        index="books",
+        query={"ids": {"values": [str(book.pk) for book in books]}},
+        size=len(books),
+        source_includes=["stock"],
+    )
+    found = {int(hit["_id"]): hit["_source"]["stock"] for hit in response["hits"]["hits"]}
+    stale = [(book.pk, found.get(book.pk), book.stock) for book in books
+             if found.get(book.pk) != book.stock]  # fmt: skip
+    if stale:
+        raise CheckFailed(
+            f"{len(stale)} of {len(books)} saved books are stale in the engine "
+            f"(pk, engine, database): {stale[:5]}"
+        )
+    if library() == "djangoes":
+        from djangoes.models import SyncQueueEntry
+
+        left = SyncQueueEntry.objects.count()
+        if left:
+            raise CheckFailed(f"{left} operations are left in djangoes' sync queue")
+
+
+def search_paths(rows: int) -> dict[str, Callable[[dict[str, Any]], list[int]]]:
+    """Index the books with djangoes; the three ways of getting a page of 25 books."""
+    from djangoes.models import execute_search
+
+    model = book_model()
+    create_index()
+    load_index(rows)
+    client = raw_client()
+
+    def djangoes_path(body: dict[str, Any]) -> list[int]:
+        search_query = execute_search("books", body, size=25)
+        return [book.pk for book in model.objects.from_search_query(search_query)]
+
+    def djangoes_nolog_path(body: dict[str, Any]) -> list[int]:
+        search_query = execute_search("books", body, size=25, save=False)
+        return [book.pk for book in model.objects.from_search_query(search_query)]
+
+    def raw_path(body: dict[str, Any]) -> list[int]:
+        response = client.search(index="books", query=body["query"], size=25)
+        ids = [int(hit["_id"]) for hit in response["hits"]["hits"]]
+        objects = model.objects.in_bulk(ids)  # one pk__in query
+        return [objects[pk].pk for pk in ids if pk in objects]
+
+    return {"djangoes": djangoes_path, "djangoes_nolog": djangoes_nolog_path, "raw": raw_path}
+
+
+def search_bodies(count: int) -> list[dict[str, Any]]:
+    from bench.data import search_terms
+
+    return [
+        {"query": {"multi_match": {"query": terms, "fields": ["title^2", "summary"]}}}
+        for terms in search_terms(count)
+    ]
+
+
+def task_search(task: dict[str, Any]) -> dict[str, Any]:
+    """A page of 25: djangoes' search path against the raw client and one ``pk__in`` query."""
+    rows, count = int(task["rows"]), int(task["queries"])
+    paths = search_paths(rows)
+    bodies = search_bodies(count)
+    for body in bodies[:10]:  # warm-up
+        for path in paths.values():
+            path(body)
+    times: dict[str, list[float]] = {name: [] for name in paths}
+    hits = 0
+    for i, body in enumerate(bodies):
+        order = list(paths.items())
+        order = order[i % len(order) :] + order[: i % len(order)]  # rotate who goes first
+        answers: dict[str, list[int]] = {}
+        for name, path in order:
+            started = time.perf_counter()
+            answers[name] = path(body)
+            times[name].append(time.perf_counter() - started)
+        if not (answers["djangoes"] == answers["raw"] == answers["djangoes_nolog"]):
+            raise CheckFailed(f"the paths disagree for {body}: {answers}")
+        hits += len(answers["raw"])
+    if hits == 0:
+        raise CheckFailed("no query found anything: the search scenario measures nothing")
+    return {"queries": count, "seconds": times, "mean_hits": hits / count}
+
+
+def task_profile(task: dict[str, Any]) -> dict[str, Any]:
+    """cProfile of djangoes' reindex or auto-sync; returns time by component."""
+    import cProfile
+    import pstats
+
+    from bench.profiling import summarise
+
+    rows, what = int(task["rows"]), task["what"]
+    model = book_model()
+    profiler = cProfile.Profile()
+    result: dict[str, Any] = {"what": what, "rows": rows}
+    if what == "search":
+        paths = search_paths(rows)
+        bodies = search_bodies(int(task["queries"]))
+        for body in bodies[:10]:
+            paths["djangoes"](body)
+        with measured(result):
+            profiler.enable()
+            for body in bodies:
+                paths["djangoes"](body)
+            profiler.disable()
+        result.update(summarise(pstats.Stats(profiler)))
+        return result
+    create_index()
+    if what == "reindex":
+        with measured(result):
+            profiler.enable()
+            load_index(rows)
+            profiler.disable()
+        check_index(rows)
+    else:
+        load_index(rows)
+        books = list(model.objects.select_related("publisher").order_by("pk")[: task["saves"]])
+        _save_all(books[:20], "one")
+        with measured(result):
+            profiler.enable()
+            _save_all(books, task["mode"])
+            profiler.disable()
+        _check_saved(books)
+    result.update(summarise(pstats.Stats(profiler)))
+    return result
+
+
+TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "prepare": task_prepare,
+    "reindex": task_reindex,
+    "autosync": task_autosync,
+    "search": task_search,
+    "profile": task_profile,
+}
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print(__doc__, file=sys.stderr)
+        return 2
+    task = json.loads(argv[0])
+    setup_django()
+    result = TASKS[task["task"]](task)
+    sys.stdout.write(RESULT_PREFIX + json.dumps(result) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
