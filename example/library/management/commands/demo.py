@@ -1,11 +1,11 @@
 """``python manage.py demo [addrport]``: set up the example project, then serve it.
 
 The set-up makes what is missing and nothing else: the database, the
-standard library's documentation in it, the search index and its documents,
-a demo admin user. A second run finds them as the first left them and starts
-serving at once. The site is served by ``runserver``: under its autoreloader
-the process that serves is a child running this command again, and the
-set-up was done by the parent.
+standard library's documentation in it, the search index and its documents
+(rebuilt when the mapping file changed), a demo admin user. A second run
+finds them as the first left them and starts serving at once. The site is
+served by ``runserver``: under its autoreloader the process that serves is a
+child running this command again, and the set-up was done by the parent.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-from djangoes.indexing import create_index, update_index
+from djangoes.indexing import create_index, index_drift, rebuild_index, update_index
 from djangoes.management.progress import ProgressBar
 from djangoes.models import execute_count
 from djangoes.sync import disable_search_updates
@@ -76,6 +76,14 @@ class Command(BaseCommand):
         created = create_index(INDEX, exist_ok=True)
         if created:
             self.stdout.write(f"Created the search index {INDEX!r} ({created}).")
+        elif index_drift(INDEX):
+            # the mapping file changed since the index was made: a new index,
+            # loaded, then switched to in one step (searches never see none)
+            with self.progress_bar("Rebuilding") as progress:
+                rebuilt = rebuild_index(INDEX, progress=progress)
+            self.stdout.write(
+                f"The mapping of {INDEX!r} changed: rebuilt it into {rebuilt.new_index}."
+            )
         indexed = execute_count(INDEX, save=False).total_hits
         if indexed == Entry.objects.count():
             self.stdout.write(f"Search index {INDEX!r}: {indexed:,} documents.")
