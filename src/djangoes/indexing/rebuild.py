@@ -113,8 +113,8 @@ def rebuild_index(
     (``resume`` without an interrupted rebuild), RebuildInterrupted when the
     engine cannot be reached midway (resume later), RebuildLockLost when the
     lock is broken while running, NoModelsError when the index has no
-    MODELS, LifecycleError inside a database transaction, and the djangoes
-    ``TransportError`` family.
+    MODELS, LifecycleError inside a database transaction or when the new
+    index lost its mapping midway, and the djangoes ``TransportError`` family.
     """
     from djangoes import connections
 
