@@ -31,7 +31,7 @@ def test_short_introduction(settings: Any, engine_url: str) -> None:
 
     search_term = "search"
     query = {"query": {"match": {"text": search_term}}}
-    with pytest.warns(DeprecationWarning):
+    with pytest.warns(DeprecationWarning, match="doc_type is ignored"):
         result = connection.search(doc_type="entry", body=query)
     # Django templates refuse names starting with "_" (``hit._source.title`` of
     # the guide): the djangoes template library reads them.
@@ -54,7 +54,7 @@ def test_connections_and_the_default_proxy(es_config: dict[str, Any]) -> None:
         hits: list[dict[str, Any]] = result.get("hits", {}).get("hits", [])
         return hits
 
-    with pytest.warns(DeprecationWarning):
+    with pytest.warns(DeprecationWarning, match="doc_type is ignored"):
         assert [h["_id"] for h in search_blog_entries("words")] == ["1"]
     conn = connections["default"]
     assert connection == conn
@@ -116,7 +116,7 @@ def test_get_indices_with_settings_creates_the_indices(settings: Any, engine_url
     settings.ES_SERVERS = {"default": {"HOSTS": [engine_url], "ENGINE": OPENSEARCH,
                                        "INDICES": ["blog"]}}  # fmt: skip
     settings.ES_INDICES = {"blog": {"SETTINGS": {"number_of_shards": 1}}}
-    with pytest.warns(DeprecationWarning):
+    with pytest.warns(DeprecationWarning, match="get_indices_with_settings"):
         indices_with_settings = connection.get_server_indices()
     for index_name, settings_body in indices_with_settings.items():
         connection.client.indices.create(index=index_name, body=settings_body)
