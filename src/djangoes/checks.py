@@ -220,12 +220,13 @@ def check_queue(
             with db_connections[alias].cursor() as cursor:
                 names = db_connections[alias].introspection.table_names(cursor)
             if table not in names:
+                # a warning: ``migrate`` runs the database checks before migrating
                 messages.append(
-                    checks.Error(
+                    checks.Warning(
                         f"The sync queue table {table!r} does not exist in database {alias!r}, "
                         "and ON_ERROR is 'queue': saves of synced models will fail.",
                         hint="Run: python manage.py migrate djangoes",
-                        id="djangoes.E211",
+                        id="djangoes.W211",
                     )
                 )
     return messages

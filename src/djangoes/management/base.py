@@ -173,7 +173,8 @@ class IndexCommand(BaseCommand):
         """A progress bar on stderr: shown when verbosity >= 1 and stderr is a terminal."""
         return ProgressBar(
             label,
-            write=lambda text: self.stderr.write(text, ending=""),
+            # unstyled: Django colours stderr as errors on a terminal
+            write=lambda text: self.stderr.write(text, style_func=_plain, ending=""),
             flush=self.stderr.flush,
             enabled=self.verbosity >= 1 and self.stderr.isatty(),
         )
@@ -182,3 +183,7 @@ class IndexCommand(BaseCommand):
         """A line on stdout unless ``-v 0``."""
         if self.verbosity >= 1:
             self.stdout.write(message)
+
+
+def _plain(text: str) -> str:
+    return text
