@@ -260,3 +260,24 @@ def test_the_meta_client_reaches_every_meta_api(blog: Base) -> None:
         blog.meta.snapshot.get_repository()
     assert info.value.status == 400
     assert isinstance(info.value.__cause__, Exception)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"terms": {"tag": {"index": "secret", "id": "1", "path": "tags"}}},
+        {"more_like_this": {"fields": ["title"], "like": [{"_index": "secret", "_id": "1"}]}},
+        {"bool": {"filter": [{"geo_shape": {"loc": {"indexed_shape": {"index": "secret",
+                                                                       "id": "1"}}}}]}},
+        {"percolate": {"field": "q", "index": "secret", "id": "1"}},
+    ],
+)  # fmt: skip
+def test_query_lookups_cannot_read_another_index(blog: Base, query: dict[str, Any]) -> None:
+    with pytest.raises(IndexDoesNotExist, match="names index 'secret'"):
+        blog.search(query=query)
+    with pytest.raises(IndexDoesNotExist, match="names index 'secret'"):
+        blog.count(body={"query": query})
+    with pytest.raises(IndexDoesNotExist, match="names index 'secret'"):
+        blog.msearch(searches=[{}, {"query": query}])
+    allowed = {"terms": {"tag": {"index": "blog_v1", "id": "1", "path": "tag"}}}
+    assert blog.search(query=allowed)["hits"]["total"]["value"] == 0

@@ -485,11 +485,22 @@ class Base:
         return resolved[0] if isinstance(index, str) else resolved
 
     def _check_body_targets(self, call: Call) -> None:
-        """Bulk/mget/msearch lines naming an index must name one of this connection's."""
+        """Every index a request body names must be one of this connection's.
+
+        Bulk/mget/msearch lines, and in queries the lookups that read another
+        index (``terms`` lookups, ``more_like_this`` documents, indexed shapes,
+        ``percolate``): a body built from user input cannot read elsewhere.
+        """
         allowed = self._target_names
         body = call.body
         lines: list[Any]
-        if call.api == "bulk" and isinstance(body, (list, tuple)):
+        if call.api in {"search", "count", "delete_by_query", "update_by_query"}:
+            lines = list(_lookups_naming_indices(body))
+        elif call.api == "msearch" and isinstance(body, (list, tuple)):
+            lines = list(body[0::2])
+            for query in body[1::2]:
+                lines.extend(_lookups_naming_indices(query))
+        elif call.api == "bulk" and isinstance(body, (list, tuple)):
             lines = [
                 meta
                 for line in body
@@ -499,14 +510,12 @@ class Base:
             ]
         elif call.api == "mget" and isinstance(body, Mapping):
             lines = list(body.get("docs") or [])
-        elif call.api == "msearch" and isinstance(body, (list, tuple)):
-            lines = list(body[0::2])
         else:
             return
         for meta in lines:
             if not isinstance(meta, Mapping):
                 continue
-            name = meta.get("_index", meta.get("index") if call.api == "msearch" else None)
+            name = meta.get("_index", meta.get("index"))
             if name is None:
                 continue
             for one in [name] if isinstance(name, str) else list(name):
@@ -642,6 +651,30 @@ class Base:
     def describe_params(self) -> dict[str, Any]:
         """PARAMS with secrets masked, for messages."""
         return mask_params(self.server["PARAMS"])
+
+
+def _lookups_naming_indices(body: Any) -> Iterator[Mapping[str, Any]]:
+    """The parts of a query body that make the engine read an index by name."""
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (list, tuple)):
+            stack.extend(node)
+            continue
+        if not isinstance(node, Mapping):
+            continue
+        for key, value in node.items():
+            if key == "terms" and isinstance(value, Mapping):
+                yield from (v for v in value.values() if isinstance(v, Mapping) and "index" in v)
+            elif key in {"like", "unlike", "docs"} and isinstance(value, (list, tuple)):
+                yield from (v for v in value if isinstance(v, Mapping) and "_index" in v)
+            elif (
+                key in {"indexed_shape", "percolate"}
+                and isinstance(value, Mapping)
+                and "index" in value
+            ):
+                yield value
+            stack.append(value)
 
 
 def import_backend_class(path: str) -> type[Base]:
