@@ -58,8 +58,8 @@ docs: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python example/manage.py demo
 
-bench: $(STAMP)
-	$(BIN)/python -m bench
+bench:  # builds its own environment (.venv-bench): see docs/benchmarks.md
+	$(PYTHON) -m bench
 
 clean:
 	rm -rf $(VENV) $(COMPAT) build .pytest_cache .mypy_cache .ruff_cache

@@ -24,7 +24,7 @@ def main() -> int:
     args = sys.argv[1:]
     spent = (time.monotonic() - started) / 60
     if "--budget" not in args and not any(a.startswith("--budget=") for a in args):
-        args += ["--budget", f"{max(5.0, 18.5 - spent):.1f}"]
+        args += ["--budget", f"{max(5.0, 18.0 - spent):.1f}"]
     os.execv(interpreter, [str(interpreter), "-m", "bench.run", *args])
     return 0  # not reached
 
