@@ -381,6 +381,34 @@ def cpu_per_row(results: dict[str, Any]) -> dict[int, tuple[float, float]] | Non
     }
 
 
+def section_engine(results: dict[str, Any]) -> list[str]:
+    probe = results.get("engine_probe")
+    if not probe:
+        return []
+    rows = probe["rows"]
+    lines = [
+        "## The engine alone: bulk size and concurrent senders",
+        "",
+        f"`helpers.bulk` (one sender) or `helpers.parallel_bulk` of {rows:,} built documents,",
+        "with or without an external version per document as djangoes sends them",
+        f"(`python -m bench --only engine`, run {probe['started']}).",
+        "",
+        "| documents per request | senders | external versions | docs/s (median) "
+        "| spread of seconds | engine CPU per document |",
+        "|---:|---:|---|---:|---|---:|",
+    ]
+    for runs in probe["runs"].values():
+        seconds = [r["seconds"] for r in runs]
+        engine = med([r["engine_cpu"] for r in runs]) / rows
+        first = runs[0]
+        lines.append(
+            f"| {first['chunk']:,} | {first['senders']} | "
+            f"{'yes' if first.get('versioned') else 'no'} | {fmt(rows / med(seconds))} "
+            f"| {spread(seconds)} | {1e3 * engine:.2f} ms |"
+        )
+    return [*lines, ""]
+
+
 def section_profile(results: dict[str, Any]) -> list[str]:
     profile = results.get("profile")
     if not profile:
@@ -590,7 +618,7 @@ def write_report(results: dict[str, Any], output: Path) -> tuple[Path, Path]:
         "same machine, the same data, the same document and the same engine, in one run.",
         "",
         "```console",
-        "$ make bench                       # about 20 minutes; writes this page and the chart",
+        "$ make bench                     # under 20 minutes; writes this page and the chart",
         "$ .venv/bin/python -m bench --quick              # a few minutes, report in build/bench",
         "$ .venv/bin/python -m bench --scale 1 --budget 180   # the issue's row counts",
         "```",
@@ -656,6 +684,7 @@ def write_report(results: dict[str, Any], output: Path) -> tuple[Path, Path]:
         "",
         *section_scaling(results),
     ]
+    lines += section_engine(results)
     lines += ["## Where the time goes", "", *section_profile(results)]
     markdown = output / "benchmarks.md"
     markdown.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")

@@ -38,6 +38,18 @@ BUILD = ROOT / "build" / "bench"
 #: Fraction of the issue's row counts run by default (see the report for why).
 DEFAULT_SCALE = 0.05
 SCENARIOS = ("reindex", "scaling", "autosync", "search", "profile")
+#: Run only when asked (``--only engine``): the engine alone with other bulk sizes
+#: and concurrent senders, to see what the engine rewards.
+EXTRA_SCENARIOS = ("engine",)
+#: (documents per bulk request, concurrent senders, external versions) of the engine scenario.
+ENGINE_SETTINGS = (
+    (500, 1, False),
+    (500, 1, True),
+    (1_000, 1, False),
+    (2_000, 1, False),
+    (500, 2, False),
+    (2_000, 2, False),
+)
 #: Variants of the full reindex, in the order they are shown.
 REINDEX_VARIANTS = ("orm", "engine", "djangoes", "esdjango", "dsl")
 #: On PostgreSQL: the engine alone does not read the database, SQLite's figure serves.
@@ -310,6 +322,26 @@ def scenario_profile(runner: Runner, plan: Plan, vendor: str) -> dict[str, Any]:
     return results
 
 
+def scenario_engine(runner: Runner, plan: Plan) -> dict[str, Any]:
+    database = database_for("sqlite", str(plan.reindex_rows))
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for repeat in range(2):
+        for chunk, senders, versioned in (
+            ENGINE_SETTINGS if repeat == 0 else tuple(reversed(ENGINE_SETTINGS))
+        ):
+            task = {"task": "engine", "rows": plan.reindex_rows, "chunk": chunk,
+                    "senders": senders, "versioned": versioned}  # fmt: skip
+            result = runner.run(task, library="none", database=database)
+            runs.setdefault(f"{chunk}x{senders}{'v' if versioned else ''}", []).append(result)
+            runner.say(
+                f"  engine alone, {chunk} per request, {senders} sender(s)"
+                f"{', versioned' if versioned else ''}: {result['docs_per_s']:,.0f} docs/s, "
+                f"engine CPU {result['engine_cpu']:.1f} s"
+            )
+    return {"rows": plan.reindex_rows, "started": started, "runs": runs}
+
+
 def median(values: list[float]) -> float:
     ordered = sorted(values)
     middle = len(ordered) // 2
@@ -319,7 +351,7 @@ def median(values: list[float]) -> float:
 def prepare(runner: Runner, plan: Plan, vendor: str, scenarios: tuple[str, ...]) -> None:
     """Create and load the databases the scenarios need (reusing loaded ones)."""
     sizes: set[int] = set()
-    if "reindex" in scenarios:
+    if "reindex" in scenarios or "engine" in scenarios:
         sizes.add(plan.reindex_rows)
     if "scaling" in scenarios:
         sizes.update(plan.scaling_rows)
@@ -447,6 +479,9 @@ def measure(
                 f"({plan.budget / 60:.0f} min)."
             )
             break
+    if "engine" in scenarios and "sqlite" in available:
+        runner.say("The engine alone: bulk sizes and concurrent senders")
+        results["engine_probe"] = scenario_engine(runner, plan)
     results["rounds"] = rounds
     results["versions"]["osmem-server (engine)"] = runner.engine_version
     results["load_after"] = os.getloadavg()
@@ -503,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
         vendors = [v.strip() for v in args.db.split(",") if v.strip()]
         scenarios = tuple(s.strip() for s in args.only.split(",") if s.strip())
         unknown = sorted(set(vendors) - {"sqlite", "postgresql"}) + sorted(
-            set(scenarios) - set(SCENARIOS)
+            set(scenarios) - set(SCENARIOS) - set(EXTRA_SCENARIOS)
         )
         if unknown:
             parser.error(f"unknown database or scenario: {', '.join(unknown)}")

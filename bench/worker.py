@@ -246,6 +246,44 @@ def task_reindex(task: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def task_engine(task: dict[str, Any]) -> dict[str, Any]:
+    """The engine alone with other bulk sizes or concurrent senders (pre-built documents)."""
+    from elasticsearch import helpers
+
+    from bench.project.catalog.documents import render_document
+    from bench.project.catalog.models import Book
+
+    rows, chunk, senders = int(task["rows"]), int(task["chunk"]), int(task["senders"])
+    versioned = bool(task.get("versioned"))
+    create_index()
+    queryset = Book.objects.select_related("publisher").order_by("pk")
+    actions = [
+        {"_index": "books", "_id": str(book.pk), "_source": render_document(book)}
+        for book in queryset.iterator(chunk_size=2_000)
+    ]
+    if versioned:  # as djangoes sends them: an external version per document
+        version = time.time_ns() // 1000
+        for action in actions:
+            action.update(_version=version, _version_type="external")
+    client = raw_client()
+    result: dict[str, Any] = {"rows": rows, "chunk": chunk, "senders": senders,
+                              "versioned": versioned}  # fmt: skip
+    with measured(result):
+        if senders == 1:
+            indexed, errors = helpers.bulk(client, actions, chunk_size=chunk)
+        else:
+            outcomes = list(
+                helpers.parallel_bulk(client, actions, thread_count=senders, chunk_size=chunk)
+            )
+            indexed = sum(1 for ok, _ in outcomes if ok)
+            errors = [item for ok, item in outcomes if not ok]
+    if indexed != rows or errors:
+        raise CheckFailed(f"indexed {indexed} of {rows}: {errors[:3]}")
+    check_index(rows)
+    result["docs_per_s"] = rows / result["seconds"]
+    return result
+
+
 def _save_all(books: list[Any], mode: str) -> None:
     from django.db import transaction
 
@@ -422,6 +460,7 @@ TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "autosync": task_autosync,
     "search": task_search,
     "profile": task_profile,
+    "engine": task_engine,
 }
 
 
