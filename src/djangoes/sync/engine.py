@@ -262,59 +262,117 @@ def _overrides_update(model: type[Any]) -> bool:
     return method is not SearchDocumentMixin.as_search_document_update
 
 
-def _send_to_connection(
+@dataclass
+class PreparedBulk:
+    """A bulk request ready to send: built where the data is, sent wherever.
+
+    Preparing (:func:`prepare_bulk`) reads the database and builds the
+    documents, so it runs in the thread that owns the objects (the request,
+    right after its commit; the loader of a reindex). Sending
+    (:func:`execute_bulk`) only needs the connection: it can run in another
+    thread, overlapped with preparing the next batch.
+    """
+
+    alias: str
+    lines: list[bytes] = field(default_factory=list)
+    #: What each action line is: the operation, and the extra target (None: the index).
+    sent: list[tuple[Operation, str | None]] = field(default_factory=list)
+    #: Fingerprints of the full documents sent, by position in ``sent``.
+    fingerprints: dict[int, str] = field(default_factory=dict)
+    #: Index key -> the index name written to.
+    names: dict[str, str] = field(default_factory=dict)
+    #: Failures and skips found while preparing.
+    result: SyncResult = field(default_factory=SyncResult)
+    target: str | None = None
+    #: Record sent documents in the document cache (not worth it for reindexing).
+    remember: bool = True
+    size: int = 0
+
+    def extend(self, other: PreparedBulk) -> None:
+        """Append ``other`` (same connection) to this request."""
+        offset = len(self.sent)
+        self.lines.extend(other.lines)
+        self.sent.extend(other.sent)
+        self.fingerprints.update({offset + k: v for k, v in other.fingerprints.items()})
+        self.names.update(other.names)
+        self.result.merge(other.result)
+        self.size += other.size
+
+    def body(self) -> bytes:
+        return b"\n".join(self.lines) + b"\n"
+
+
+def prepare_bulk(
     alias: str,
     ops: list[Operation],
     options: Options,
     *,
     target: str | None = None,
     in_queryset: bool = False,
-    raise_transport_errors: bool = False,
-) -> SyncResult:
-    """One bulk request for ``ops`` on connection ``alias``.
+    remember: bool = True,
+) -> PreparedBulk:
+    """Build the bulk request for ``ops`` on connection ``alias`` (no request sent).
 
     ``target`` writes to that index instead of each index's NAME (a rebuild's
     new physical index); ``in_queryset`` says the objects were just read from
-    their search querysets, so they are not checked again;
-    ``raise_transport_errors`` raises a failed request instead of turning it
-    into one failure per operation.
+    their search querysets, so they are not checked again.
     """
     from djangoes import connections
 
     conn = connections[alias]
-    result = SyncResult()
-    names = {op.index: target or conn.get_index_settings(op.index)["NAME"] for op in ops}
+    prepared = PreparedBulk(alias, target=target, remember=remember)
+    prepared.names = {op.index: target or conn.get_index_settings(op.index)["NAME"] for op in ops}
     if not in_queryset:
         ops = _drop_left_objects(ops)
     extra = {} if target else targets.extra_targets(alias, sorted({op.index for op in ops}))
-    lines, sent, fingerprints = _build_lines(
-        ops, names, options, result, versioned=conn.features.supports_external_versions,
-        extra=extra,
+    prepared.lines, prepared.sent, prepared.fingerprints = _build_lines(
+        ops, prepared.names, options, prepared.result,
+        versioned=conn.features.supports_external_versions, extra=extra,
     )  # fmt: skip
-    if not lines:
+    prepared.size = sum(len(line) + 1 for line in prepared.lines)
+    return prepared
+
+
+def execute_bulk(
+    prepared: PreparedBulk, options: Options, *, raise_transport_errors: bool = False
+) -> SyncResult:
+    """Send a prepared request and read the engine's answer, document by document.
+
+    ``raise_transport_errors`` raises a failed request instead of turning it
+    into one failure per operation. Returns what was done, with the failures
+    found while preparing.
+    """
+    from djangoes import connections
+
+    result = SyncResult()
+    result.merge(prepared.result)
+    if not prepared.lines:
         return result
-    body = b"\n".join(lines) + b"\n"
+    conn = connections[prepared.alias]
+    names = prepared.names
     params: dict[str, Any] = {}
     if options.REFRESH:
         params["refresh"] = options.REFRESH
     try:
         with conn.wrap_errors():
             response = conn.unwrap_response(
-                conn.perform(Call("bulk", index=None, body=body, params=params))
+                conn.perform(Call("bulk", index=None, body=prepared.body(), params=params))
             )
     except TransportError as exc:
         if raise_transport_errors:
             raise
         result.failures.extend(
             Failure(op, str(exc), exc.status, request_failed=True, request_error=exc)
-            for op, dest in sent
+            for op, dest in prepared.sent
             if not dest
         )
         return result
     retry_full: list[Operation] = []
     cached: list[tuple[str, Operation, str]] = []
     forgotten: list[tuple[str, Operation]] = []
-    for position, ((op, destination), item) in enumerate(zip(sent, response["items"], strict=True)):
+    for position, ((op, destination), item) in enumerate(
+        zip(prepared.sent, response["items"], strict=True)
+    ):
         outcome = next(iter(item.values()))
         status = int(outcome.get("status", 0))
         if destination is not None:  # a rebuild's index: its failures are the rebuild's
@@ -328,7 +386,8 @@ def _send_to_connection(
         elif 200 <= status < 300 or (op.action == "delete" and status == 404):
             if op.action == "index":
                 result.indexed += 1
-                cached.append((names[op.index], op, fingerprints[position]))
+                if prepared.remember:
+                    cached.append((names[op.index], op, prepared.fingerprints[position]))
             elif op.action == "update":
                 result.updated += 1
                 forgotten.append((names[op.index], op))
@@ -346,18 +405,27 @@ def _send_to_connection(
     document_cache.remember(cached, options)
     document_cache.forget(forgotten, options)
     if result.extra_failures:
-        targets.report_failures(alias, result.extra_failures)
+        targets.report_failures(prepared.alias, result.extra_failures)
     if retry_full:
-        result.merge(
-            _send_to_connection(
-                alias,
-                retry_full,
-                options,
-                target=target,
-                raise_transport_errors=raise_transport_errors,
-            )
+        retry = prepare_bulk(
+            prepared.alias, retry_full, options, target=prepared.target, in_queryset=True
         )
+        result.merge(execute_bulk(retry, options, raise_transport_errors=raise_transport_errors))
     return result
+
+
+def _send_to_connection(
+    alias: str,
+    ops: list[Operation],
+    options: Options,
+    *,
+    target: str | None = None,
+    in_queryset: bool = False,
+    raise_transport_errors: bool = False,
+) -> SyncResult:
+    """One bulk request for ``ops`` on connection ``alias``: prepare, then execute."""
+    prepared = prepare_bulk(alias, ops, options, target=target, in_queryset=in_queryset)
+    return execute_bulk(prepared, options, raise_transport_errors=raise_transport_errors)
 
 
 def _is_version_conflict(outcome: dict[str, Any]) -> bool:
