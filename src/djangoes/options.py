@@ -33,8 +33,12 @@ class Options:
     #: Directory of the mapping files (``<index>.json``); relative paths are
     #: taken from ``settings.BASE_DIR`` when it is set, else the working directory.
     MAPPINGS_DIR: str = "search/mappings"
-    #: Documents per bulk request when indexing many objects.
+    #: Documents per bulk request when indexing many objects (and per database
+    #: read when reindexing).
     CHUNK_SIZE: int = 500
+    #: Largest bulk request when (re)indexing a whole index, in bytes: chunks
+    #: are merged up to it (0: one request per chunk).
+    BULK_BYTES: int = 2 * 1024 * 1024
     #: Default page size of search results.
     PAGE_SIZE: int = 25
     #: Sync configured models on save and delete.
@@ -120,6 +124,7 @@ KEYS = tuple(name for name in Options.__dataclass_fields__ if name != "raw")
 
 _INT_KEYS = {
     "CHUNK_SIZE": 1,
+    "BULK_BYTES": 0,
     "PAGE_SIZE": 1,
     "RETRY_ON_CONFLICT": 0,
     "CACHE_EXPIRY": 0,

@@ -9,6 +9,7 @@ from django.db import connection as db_connection
 from django.db import models
 from django.test.utils import CaptureQueriesContext
 
+from djangoes import connections
 from djangoes.backends.abstracts import Base
 from djangoes.exceptions import ConnectionError
 from djangoes.indexing import (
@@ -53,8 +54,9 @@ def test_update_is_searchable_at_once_and_idempotent(conn: Base, blog_data: dict
 def test_update_streams_chunks_with_keyset_pagination(
     conn: Base, blog_data: dict[str, Any], settings: Any
 ) -> None:
-    """One bulk request per chunk of CHUNK_SIZE; SQL pages by primary key, never OFFSET."""
+    """With BULK_BYTES 0, one bulk request per chunk; SQL pages by primary key, never OFFSET."""
     settings.DEBUG = True
+    settings.DJANGOES = {**settings.DJANGOES, "BULK_BYTES": 0}
     create_index("blog")
     with CaptureQueriesContext(db_connection) as sql:
         update_index("blog")
@@ -62,7 +64,22 @@ def test_update_streams_chunks_with_keyset_pagination(
     assert not any("OFFSET" in s for s in selects)
     assert sum(f"LIMIT {CHUNK_SIZE}" in s for s in selects) == 3 + 1  # posts 4+4+2, pages 3
     assert any('"id" >' in s for s in selects)  # the next page starts after the last key
-    bulks = requests_to(conn, "/_bulk")
+    bulks = requests_to(connections["default"], "/_bulk")  # a new connection: settings changed
+    assert [b["body"].count('"index":') for b in bulks] == [4, 4, 2, 3]
+
+
+def test_update_merges_chunks_into_requests_of_bulk_bytes(
+    conn: Base, blog_data: dict[str, Any], settings: Any
+) -> None:
+    """Chunks bound the reads; requests grow up to BULK_BYTES (fewer, larger requests)."""
+    settings.DEBUG = True
+    create_index("blog")
+    result = update_index("blog")  # the default BULK_BYTES holds all 13 documents
+    assert result.indexed == 13
+    assert [b["body"].count('"index":') for b in requests_to(conn, "/_bulk")] == [13]
+    settings.DJANGOES = {**settings.DJANGOES, "BULK_BYTES": 1}  # every chunk goes alone
+    assert update_index("blog").indexed == 13
+    bulks = requests_to(connections["default"], "/_bulk")  # a new connection: settings changed
     assert [b["body"].count('"index":') for b in bulks] == [4, 4, 2, 3]
 
 

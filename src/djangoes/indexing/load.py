@@ -2,10 +2,12 @@
 
 Each model's ``get_search_queryset(index=key)`` is read in chunks of
 CHUNK_SIZE by primary key (keyset pagination, never OFFSET), so memory stays
-flat whatever the table size; each chunk is one bulk request through the
-sync engine (:func:`djangoes.sync.engine.index_objects`), which calls
-``prepare_search_documents`` for the chunk and reports per-document failures
-without stopping. The index is refreshed once at the end.
+flat whatever the table size. Each chunk's documents are built by the sync
+engine (``prepare_search_documents`` once per chunk, each document serialised
+once); chunks are merged into bulk requests of up to BULK_BYTES, sent by a
+thread of their own (:mod:`djangoes.indexing.pipeline`) while the next chunk
+is read and built. Per-document failures are reported without stopping. The
+index is refreshed once at the end.
 """
 
 from __future__ import annotations
@@ -111,9 +113,11 @@ def load_documents(
     ``TransportError`` family when a request fails as a whole, NoModelsError
     when the index has no MODELS, and what ``heartbeat`` raises.
     """
+    from djangoes.indexing.pipeline import Sender
     from djangoes.sync import iter_chunks
     from djangoes.sync.clock import next_version
-    from djangoes.sync.engine import index_objects
+    from djangoes.sync.engine import PreparedBulk, prepare_bulk
+    from djangoes.sync.operations import Operation
 
     started = time.monotonic()
     size = chunk_size or options.CHUNK_SIZE
@@ -125,36 +129,55 @@ def load_documents(
     querysets = [(model, search_queryset(model, target.key)) for model in index_models(target)]
     result = IndexingResult(target.key, write_to)
     total = sum(qs.count() for _, qs in querysets) if progress is not None else None
-    done = 0
     if progress is not None:
         progress(0, total)
-    for model, queryset in querysets:
-        label = label_of(model)
-        result.objects[label] = 0
-        chunks = iter_chunks(queryset, size)
-        while True:
-            if heartbeat is not None:
-                heartbeat()
-            # the version is taken before the read: a save committed after it
-            # carries a higher version and wins over this chunk's older state
-            version = next_version()
-            chunk = next(chunks, None)
-            if chunk is None:
-                break
-            sent = index_objects(
-                target.key,
-                chunk,
-                using=target.alias,
-                target=destination,
-                options=send_options,
-                version=version,
-            )
-            result.objects[label] += len(chunk)
-            result.indexed += sent.indexed
-            result.failures.extend(sent.failures)
-            done += len(chunk)
-            if progress is not None:
-                progress(done, total)
+    sender = Sender(send_options, target.conn)
+    done = 0
+    pending: PreparedBulk | None = None
+    try:
+        for model, queryset in querysets:
+            label = label_of(model)
+            result.objects[label] = 0
+            chunks = iter_chunks(queryset, size)
+            while True:
+                if heartbeat is not None:
+                    heartbeat()
+                # the version is taken before the read: a save committed after it
+                # carries a higher version and wins over this chunk's older state
+                version = next_version()
+                chunk = next(chunks, None)
+                if chunk is None:
+                    break
+                ops = [
+                    Operation.for_instance("index", target.key, obj, force=True) for obj in chunk
+                ]
+                for op in ops:
+                    op.version = version
+                prepared = prepare_bulk(
+                    target.alias, ops, send_options, target=destination, in_queryset=True,
+                    remember=False,
+                )  # fmt: skip
+                if pending is None:
+                    pending = prepared
+                else:
+                    pending.extend(prepared)
+                # chunks bound memory; requests are merged up to BULK_BYTES, as the
+                # engines index fewer, larger requests faster
+                if pending.size >= options.BULK_BYTES:
+                    sender.submit(pending)
+                    pending = None
+                result.objects[label] += len(chunk)
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, total)
+        if pending is not None:
+            sender.submit(pending)
+    except BaseException:
+        sender.abort()
+        raise
+    sent = sender.close()
+    result.indexed += sent.indexed
+    result.failures.extend(sent.failures)
     target.conn.meta.indices.refresh(index=write_to)
     result.seconds = time.monotonic() - started
     return result

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 
+from djangoes.backends.abstracts import Base
 from djangoes.backends.api import Call
 from djangoes.documents import InvalidUpdateFields
 from djangoes.exceptions import DjangoesError, TransportError
@@ -334,13 +335,20 @@ def prepare_bulk(
 
 
 def execute_bulk(
-    prepared: PreparedBulk, options: Options, *, raise_transport_errors: bool = False
+    prepared: PreparedBulk,
+    options: Options,
+    *,
+    raise_transport_errors: bool = False,
+    conn: Base | None = None,
 ) -> SyncResult:
     """Send a prepared request and read the engine's answer, document by document.
 
     ``raise_transport_errors`` raises a failed request instead of turning it
-    into one failure per operation. Returns what was done, with the failures
-    found while preparing.
+    into one failure per operation. ``conn`` is the connection to send with
+    (default: this thread's for the prepared alias; the clients are
+    thread-safe, so a sending thread may use the preparing thread's, whose
+    request log then lists the request). Returns what was done, with the
+    failures found while preparing.
     """
     from djangoes import connections
 
@@ -348,7 +356,7 @@ def execute_bulk(
     result.merge(prepared.result)
     if not prepared.lines:
         return result
-    conn = connections[prepared.alias]
+    conn = conn or connections[prepared.alias]
     names = prepared.names
     params: dict[str, Any] = {}
     if options.REFRESH:
@@ -410,7 +418,9 @@ def execute_bulk(
         retry = prepare_bulk(
             prepared.alias, retry_full, options, target=prepared.target, in_queryset=True
         )
-        result.merge(execute_bulk(retry, options, raise_transport_errors=raise_transport_errors))
+        result.merge(
+            execute_bulk(retry, options, raise_transport_errors=raise_transport_errors, conn=conn)
+        )
     return result
 
 
