@@ -102,16 +102,82 @@ def load_documents(
     chunk_size: int | None = None,
     progress: Progress | None = None,
     heartbeat: Callable[[], None] | None = None,
+    parallel: int = 1,
 ) -> IndexingResult:
     """Index every object of the index's models into ``write_to``; returns the counts.
 
     ``write_to`` is the index's NAME (an in-place update: writes are copied
     to a rebuild's new index, as sync writes are) or a rebuild's new physical
     index. ``heartbeat()`` is called before each chunk is read (a rebuild
-    proves it is alive, and stops if it lost its lock). Failures of single
-    documents are collected in the result, not raised. Raises the djangoes
+    proves it is alive, and stops if it lost its lock). ``parallel`` > 1 splits
+    each model's primary keys into ranges loaded by that many worker processes
+    (:mod:`djangoes.indexing.parallel`). Failures of single documents are
+    collected in the result, not raised. Raises the djangoes
     ``TransportError`` family when a request fails as a whole, NoModelsError
     when the index has no MODELS, and what ``heartbeat`` raises.
+    """
+    started = time.monotonic()
+    size = chunk_size or options.CHUNK_SIZE
+    # One refresh at the end, not one per chunk.
+    send_options = dataclasses.replace(options, REFRESH=False)
+    querysets = [(model, search_queryset(model, target.key)) for model in index_models(target)]
+    result = IndexingResult(target.key, write_to)
+    total = sum(qs.count() for _, qs in querysets) if progress is not None else None
+    done = 0
+
+    def advanced(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress is not None:
+            progress(done, total)
+
+    if progress is not None:
+        progress(0, total)
+    for model, queryset in querysets:
+        label = label_of(model)
+        if parallel > 1:
+            from djangoes.indexing.parallel import load_in_parallel
+
+            loaded = load_in_parallel(
+                target, model, queryset, write_to=write_to, options=send_options,
+                chunk_size=size, workers=parallel, progress=advanced, heartbeat=heartbeat,
+            )  # fmt: skip
+        else:
+            loaded = stream_queryset(
+                target, queryset, write_to=write_to, options=send_options, chunk_size=size,
+                progress=advanced, heartbeat=heartbeat,
+            )  # fmt: skip
+        result.objects[label] = loaded.read
+        result.indexed += loaded.indexed
+        result.failures.extend(loaded.failures)
+    target.conn.meta.indices.refresh(index=write_to)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+@dataclass
+class Loaded:
+    """What loading one queryset did."""
+
+    read: int = 0
+    indexed: int = 0
+    failures: list[Failure] = field(default_factory=list)
+
+
+def stream_queryset(
+    target: Target,
+    queryset: models.QuerySet[Any],
+    *,
+    write_to: str,
+    options: Options,
+    chunk_size: int,
+    progress: Callable[[int], None] | None = None,
+    heartbeat: Callable[[], None] | None = None,
+) -> Loaded:
+    """Load ``queryset`` into ``write_to``: read in chunks, sent in merged requests meanwhile.
+
+    ``progress(n)`` is called with the objects of each chunk read. Raises the
+    djangoes ``TransportError`` family when a request fails as a whole.
     """
     from djangoes.indexing.pipeline import Sender
     from djangoes.sync import iter_chunks
@@ -119,68 +185,50 @@ def load_documents(
     from djangoes.sync.engine import PreparedBulk, prepare_bulk
     from djangoes.sync.operations import Operation
 
-    started = time.monotonic()
-    size = chunk_size or options.CHUNK_SIZE
-    # One refresh at the end, not one per chunk.
-    send_options = dataclasses.replace(options, REFRESH=False)
     # Writing to NAME goes through the sync path's extra targets: a rebuild
     # running meanwhile gets these writes too.
     destination = None if write_to == target.name else write_to
-    querysets = [(model, search_queryset(model, target.key)) for model in index_models(target)]
-    result = IndexingResult(target.key, write_to)
-    total = sum(qs.count() for _, qs in querysets) if progress is not None else None
-    if progress is not None:
-        progress(0, total)
-    sender = Sender(send_options, target.conn)
-    done = 0
+    loaded = Loaded()
+    sender = Sender(options, target.conn)
     pending: PreparedBulk | None = None
     try:
-        for model, queryset in querysets:
-            label = label_of(model)
-            result.objects[label] = 0
-            chunks = iter_chunks(queryset, size)
-            while True:
-                if heartbeat is not None:
-                    heartbeat()
-                # the version is taken before the read: a save committed after it
-                # carries a higher version and wins over this chunk's older state
-                version = next_version()
-                chunk = next(chunks, None)
-                if chunk is None:
-                    break
-                ops = [
-                    Operation.for_instance("index", target.key, obj, force=True) for obj in chunk
-                ]
-                for op in ops:
-                    op.version = version
-                prepared = prepare_bulk(
-                    target.alias, ops, send_options, target=destination, in_queryset=True,
-                    remember=False,
-                )  # fmt: skip
-                if pending is None:
-                    pending = prepared
-                else:
-                    pending.extend(prepared)
-                # chunks bound memory; requests are merged up to BULK_BYTES, as the
-                # engines index fewer, larger requests faster
-                if pending.size >= options.BULK_BYTES:
-                    sender.submit(pending)
-                    pending = None
-                result.objects[label] += len(chunk)
-                done += len(chunk)
-                if progress is not None:
-                    progress(done, total)
+        chunks = iter_chunks(queryset, chunk_size)
+        while True:
+            if heartbeat is not None:
+                heartbeat()
+            # the version is taken before the read: a save committed after it
+            # carries a higher version and wins over this chunk's older state
+            version = next_version()
+            chunk = next(chunks, None)
+            if chunk is None:
+                break
+            ops = [Operation.for_instance("index", target.key, obj, force=True) for obj in chunk]
+            for op in ops:
+                op.version = version
+            prepared = prepare_bulk(
+                target.alias, ops, options, target=destination, in_queryset=True, remember=False
+            )
+            if pending is None:
+                pending = prepared
+            else:
+                pending.extend(prepared)
+            # chunks bound memory; requests are merged up to BULK_BYTES, as the
+            # engines index fewer, larger requests faster
+            if pending.size >= options.BULK_BYTES:
+                sender.submit(pending)
+                pending = None
+            loaded.read += len(chunk)
+            if progress is not None:
+                progress(len(chunk))
         if pending is not None:
             sender.submit(pending)
     except BaseException:
         sender.abort()
         raise
     sent = sender.close()
-    result.indexed += sent.indexed
-    result.failures.extend(sent.failures)
-    target.conn.meta.indices.refresh(index=write_to)
-    result.seconds = time.monotonic() - started
-    return result
+    loaded.indexed = sent.indexed
+    loaded.failures = sent.failures
+    return loaded
 
 
 def update_index(
@@ -190,13 +238,15 @@ def update_index(
     chunk_size: int | None = None,
     progress: Progress | None = None,
     raise_errors: bool = True,
+    parallel: int = 1,
 ) -> IndexingResult:
     """(Re)index every object of every model of index ``key`` in place; returns the counts.
 
     Documents are written to the index's NAME (its live physical index), in
     bulk requests of ``chunk_size`` (default CHUNK_SIZE), and the index is
     refreshed at the end. ``progress(done, total)`` is called after each
-    chunk. Documents that fail do not stop the run: they are in
+    chunk. ``parallel`` > 1 loads with that many worker processes (integer
+    primary keys, a database they can open). Documents that fail do not stop the run: they are in
     ``result.failures`` and, with ``raise_errors``, handled at the end by the
     ON_ERROR policy (``SyncError`` raised, or logged).
 
@@ -212,7 +262,12 @@ def update_index(
     index_models(target)
     require_existing(target, "update")
     result = load_documents(
-        target, write_to=target.name, options=options, chunk_size=chunk_size, progress=progress
+        target,
+        write_to=target.name,
+        options=options,
+        chunk_size=chunk_size,
+        progress=progress,
+        parallel=parallel,
     )
     if raise_errors and result.failures:
         handle_failures(result.failures, options)

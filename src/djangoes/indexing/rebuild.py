@@ -95,12 +95,14 @@ def rebuild_index(
     allow_failures: bool = False,
     resume: bool = False,
     break_lock: bool = False,
+    parallel: int = 1,
 ) -> RebuildResult:
     """Rebuild index ``key`` into a new physical index and switch to it atomically.
 
     Saves and deletes made by any process while it runs are in the new index
     when it goes live (see the module docstring). ``progress(done, total)``
-    is called per chunk. ``resume`` takes over an interrupted rebuild and
+    is called per chunk; ``parallel`` > 1 loads with that many worker
+    processes. ``resume`` takes over an interrupted rebuild and
     reuses its new index (loading it again is harmless: versions keep the
     newest document); ``break_lock`` removes another rebuild's lock first
     (with ``resume``: takes it over even if its holder looks alive).
@@ -126,7 +128,9 @@ def rebuild_index(
     new: str | None = None
     try:
         new = _new_index(run, body)
-        loaded, redone = _load(run, new, body, options, chunk_size, progress, allow_failures)
+        loaded, redone = _load(
+            run, new, body, options, chunk_size, progress, allow_failures, parallel
+        )
         run.heartbeat(run.row.Stage.SWITCHING)  # still ours, right before the switch
         before = index_state(target.conn, target.name)
         target.conn.meta.indices.update_aliases(
@@ -179,6 +183,7 @@ def _load(
     chunk_size: int | None,
     progress: Progress | None,
     allow_failures: bool,
+    parallel: int = 1,
 ) -> tuple[IndexingResult, int]:
     """Wait for the other processes, load ``new``, redo refused copies, refresh, check.
 
@@ -202,6 +207,7 @@ def _load(
         chunk_size=chunk_size,
         progress=progress,
         heartbeat=run.heartbeat,
+        parallel=parallel,
     )
     run.heartbeat(stage.CATCHING_UP)
     redo = redo_failed_writes(run, new, dataclasses.replace(options, REFRESH=False))

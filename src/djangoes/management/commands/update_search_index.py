@@ -29,15 +29,27 @@ class Command(IndexCommand):
             default=None,
             help="Objects per bulk request (default: the CHUNK_SIZE setting).",
         )
+        parser.add_argument(
+            "--parallel",
+            type=int,
+            default=1,
+            metavar="N",
+            help="Load with N worker processes over primary-key ranges (large tables; needs "
+            "integer primary keys and a database they can open).",
+        )
 
     def handle_index(self, key: str, using: str | None, options: dict[str, Any]) -> None:
         from djangoes.indexing import update_index
+
+        if options["parallel"] < 1:
+            raise CommandError(f"--parallel must be at least 1, not {options['parallel']}.")
 
         with self.progress_bar(f"Indexing {key}") as progress:
             result = update_index(
                 key,
                 using=using,
                 chunk_size=options["chunk_size"],
+                parallel=options["parallel"],
                 progress=progress,
                 raise_errors=False,
             )
