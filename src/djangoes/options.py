@@ -83,6 +83,12 @@ class Options:
     #: instead of sending queued operations inline (``"djangoes.tasks.dispatch"``:
     #: a Celery task). None: send inline.
     QUEUE_DISPATCH: str | None = None
+    #: Under the "queue" policy, who sends a commit's operations: the commit
+    #: itself ("commit": documents are searchable when ``atomic()`` returns) or
+    #: a thread of the process in the background ("background": the request
+    #: does not wait for the engine; the queue rows keep the operations durable
+    #: until it has sent them).
+    QUEUE_SEND: str = "commit"
     #: Raw keys as given, for messages.
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -139,6 +145,7 @@ _CHOICE_KEYS: dict[str, tuple[object, ...]] = {
     "UPDATE_STRATEGY": UPDATE_STRATEGIES,
     "ON_ERROR": (None, *ERROR_POLICIES),
     "REFRESH": (False, True, "wait_for"),
+    "QUEUE_SEND": ("background", "commit"),
 }
 
 

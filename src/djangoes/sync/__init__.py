@@ -16,6 +16,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, models, router
 from django.db.models.signals import post_delete, post_save
 
+from djangoes.sync.background import wait_for_background
 from djangoes.sync.batch import schedule
 from djangoes.sync.engine import Failure, SyncError, SyncResult, send_operations
 from djangoes.sync.operations import Operation, operations_for_change
@@ -31,6 +32,7 @@ __all__ = [
     "sync_objects",
     "sync_queryset",
     "sync_related",
+    "wait_for_background",
 ]
 
 

@@ -52,11 +52,23 @@ class PendingBatch:
 
 
 def _send(operations: list[Operation], using: str, claim: str | None) -> None:
-    """Send committed operations: through the queue when they have rows, else directly."""
-    if claim is not None and any(op.queue_entry is not None for op in operations):
-        from djangoes.sync.queue import send_queued
+    """Send committed operations: through the queue when they have rows, else directly.
 
-        send_queued(operations, using, claim)
+    Queued operations are sent by the committing thread, or with ``QUEUE_SEND
+    = "background"`` prepared here and sent by the process's sending thread.
+    """
+    if claim is not None and any(op.queue_entry is not None for op in operations):
+        from djangoes import connections
+        from djangoes.sync import background
+        from djangoes.sync.queue import finish_queued, prepare_queued
+
+        batch = prepare_queued(operations, using, claim)
+        if batch is None:  # QUEUE_DISPATCH took them
+            return
+        if connections.options.QUEUE_SEND == "background":
+            background.submit(batch)
+        else:
+            finish_queued(batch)
         return
     from djangoes.sync.engine import send_operations
 

@@ -155,6 +155,8 @@ def _drop_left_objects(ops: list[Operation]) -> list[Operation]:
             wanted[(op.model, op.index)].append(op)
     for (model, index), group in wanted.items():
         manager = model._default_manager
+        if not _filters_search_queryset(manager):
+            continue  # every object is in it: the objects just saved exist
         queryset = manager.get_search_queryset(index=index)
         kept = set(queryset.filter(pk__in=[op.pk for op in group]).values_list("pk", flat=True))
         for op in group:
@@ -162,6 +164,14 @@ def _drop_left_objects(ops: list[Operation]) -> list[Operation]:
                 op.action = "delete"
                 op.instance = None
     return ops
+
+
+def _filters_search_queryset(manager: Any) -> bool:
+    """Whether the manager overrides ``get_search_queryset`` (the default keeps every object)."""
+    from djangoes.documents import SearchDocumentManagerMixin
+
+    method = getattr(type(manager), "get_search_queryset", None)
+    return method is not SearchDocumentManagerMixin.get_search_queryset
 
 
 def _build_lines(

@@ -40,8 +40,9 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import connections as db_connections
 from django.db.models import F
@@ -49,7 +50,15 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from djangoes.exceptions import ConfigurationError, ConnectionTimeout
-from djangoes.sync.engine import Failure, SyncResult, send_operations
+from djangoes.sync.clock import stamp
+from djangoes.sync.engine import (
+    Failure,
+    PreparedBulk,
+    SyncResult,
+    execute_bulk,
+    latest_per_document,
+    prepare_bulk,
+)
 from djangoes.sync.models import SyncQueueEntry
 
 if TYPE_CHECKING:
@@ -165,64 +174,123 @@ def enqueue(operations: Sequence[Operation], using: str, claim: str) -> None:
     Called when the change happens, so the rows belong to the change's
     transaction. Sets ``queue_entry`` on each operation. Raises the
     database's error when the table is missing (run ``migrate``).
+
+    This runs once per save of a synced model: the row is written with one
+    prepared ``INSERT`` rather than through the ORM's model machinery.
     """
     now = timezone.now()
-    rows = [
-        SyncQueueEntry(
-            index=op.index,
-            model=op.model._meta.label,
-            object_pk=str(op.pk),
-            doc_id=op.doc_id,
-            action=op.action,
-            update_fields=sorted(op.update_fields) if op.update_fields is not None else None,
-            created=now,
-            next_attempt=now,
-            claimed_by=claim,
-            claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
-        )
-        for op in operations
-    ]
-    if db_connections[using].features.can_return_rows_from_bulk_insert:
-        SyncQueueEntry.objects.using(using).bulk_create(rows)
-    else:  # the primary keys are needed: insert one by one
-        for row in rows:
-            row.save(using=using, force_insert=True)
-    for op, row in zip(operations, rows, strict=True):
-        op.queue_entry = row.pk
+    connection = db_connections[using]
+    sql, fields, returning = _insert_statement(connection)
+    claimed_until = now + timedelta(seconds=CLAIM_SECONDS)
+    with connection.cursor() as cursor:
+        for op in operations:
+            values = {
+                "index": op.index,
+                "model": op.model._meta.label,
+                "object_pk": str(op.pk),
+                "doc_id": op.doc_id,
+                "action": op.action,
+                "update_fields": sorted(op.update_fields) if op.update_fields is not None else None,
+                "created": now,
+                "next_attempt": now,
+                "claimed_by": claim,
+                "claimed_until": claimed_until,
+            }
+            params = [
+                f.get_db_prep_save(values[f.name] if f.name in values else f.get_default(),
+                                   connection)
+                for f in fields
+            ]  # fmt: skip
+            cursor.execute(sql, params)
+            op.queue_entry = cursor.fetchone()[0] if returning else cursor.lastrowid
 
 
-def send_queued(
+_statements: dict[str, tuple[str, list[Any], bool]] = {}
+
+
+def _insert_statement(connection: Any) -> tuple[str, list[Any], bool]:
+    """The INSERT of one queue row for this database, its fields, and whether it returns the id."""
+    key = f"{connection.alias}:{connection.vendor}"
+    cached = _statements.get(key)
+    if cached is not None:
+        return cached
+    meta = SyncQueueEntry._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"
+    returning = bool(connection.features.can_return_columns_from_insert)
+    if returning:
+        sql += f" RETURNING {quote(meta.pk.column)}"
+    _statements[key] = (sql, fields, returning)
+    return sql, fields, returning
+
+
+@dataclass
+class QueuedBatch:
+    """A commit's queued operations, prepared (documents built) and ready to send."""
+
+    using: str
+    claim: str
+    options: Options
+    #: The operations to send and settle (those with rows, and the others).
+    operations: list[Operation]
+    #: The bulk requests, one per connection.
+    prepared: list[PreparedBulk] = field(default_factory=list)
+    #: Rows not sent (their connection is paused), with the note to record.
+    paused: dict[int, str] = field(default_factory=dict)
+
+
+def prepare_queued(
     operations: Sequence[Operation], using: str, claim: str, options: Options | None = None
-) -> SyncResult:
-    """Send committed operations whose rows are queued on ``using``, then settle the rows.
+) -> QueuedBatch | None:
+    """Build the requests for committed operations whose rows are queued on ``using``.
 
-    Returns what was sent (empty when ``QUEUE_DISPATCH`` took the rows).
-    Never raises for what the engine did: failures are kept in the queue
-    and logged. Raises ``ConfigurationError`` when ``QUEUE_DISPATCH`` cannot
-    be imported.
+    Runs where the objects are (the committing thread): it reads the database
+    and builds the documents. Returns None when ``QUEUE_DISPATCH`` took the
+    rows. Raises ``ConfigurationError`` when ``QUEUE_DISPATCH`` cannot be
+    imported.
     """
     from djangoes import connections
 
     options = options or connections.options
     ids = [op.queue_entry for op in operations if op.queue_entry is not None]
     if options.QUEUE_DISPATCH and ids and _dispatch(options.QUEUE_DISPATCH, using, ids, claim):
-        return SyncResult()
-    paused: dict[int, str] = {}
-    to_send: list[Operation] = []
+        return None
+    batch = QueuedBatch(using, claim, options, [])
     for op in operations:
         reason = _pauses.reason(connections.alias_for_index(op.index))
         if reason is not None and op.queue_entry is not None:
-            paused[op.queue_entry] = reason
+            batch.paused[op.queue_entry] = reason
         else:
-            to_send.append(op)
-    result = send_operations(to_send, options=options, raise_errors=False)
+            batch.operations.append(op)
+    by_alias: dict[str, list[Operation]] = {}
+    for op in stamp(latest_per_document(batch.operations)):
+        by_alias.setdefault(connections.alias_for_index(op.index), []).append(op)
+    batch.prepared = [prepare_bulk(alias, ops, options) for alias, ops in by_alias.items()]
+    return batch
+
+
+def finish_queued(batch: QueuedBatch) -> SyncResult:
+    """Send a prepared batch and settle its rows; never raises for what the engine did.
+
+    May run in another thread than :func:`prepare_queued` (``QUEUE_SEND =
+    "background"``): it only sends, then writes the outcome of the rows.
+    """
+    from djangoes import connections
+
+    options, using, claim = batch.options, batch.using, batch.claim
+    result = SyncResult()
+    for prepared in batch.prepared:
+        result.merge(execute_bulk(prepared, options))
     for timed_out in result.failures:  # a hung engine: later commits do not wait for it
         if isinstance(timed_out.request_error, ConnectionTimeout):
             alias = connections.alias_for_index(timed_out.operation.index)
             if _pauses.reason(alias) is None:
                 _pauses.start(alias, options.QUEUE_RETRY_DELAY, timed_out.reason)
     entries_by_key: dict[tuple[str, str], list[int]] = {}
-    for op in to_send:
+    for op in batch.operations:
         if op.queue_entry is not None:
             entries_by_key.setdefault(op.key, []).append(op.queue_entry)
     failures = {failure.operation.key: failure for failure in result.failures}
@@ -239,7 +307,9 @@ def send_queued(
         else:
             failed.update(dict.fromkeys(entry_ids, (failure.reason, failure.status)))
             refused.append(failure)
-    record_outcome(using, claim, options, done=done, retry=retry, failed=failed, skipped=paused)
+    record_outcome(
+        using, claim, options, done=done, retry=retry, failed=failed, skipped=batch.paused
+    )
     if retry:
         logger.warning(
             "The search engine did not take %d queued sync operation(s); they stay in the "
@@ -252,6 +322,20 @@ def send_queued(
     for failure in failures.values():  # operations without a row (scheduled under another policy)
         logger.error("Search sync failed: %s", failure)
     return result
+
+
+def send_queued(
+    operations: Sequence[Operation], using: str, claim: str, options: Options | None = None
+) -> SyncResult:
+    """Send committed operations whose rows are queued on ``using``, then settle the rows.
+
+    Returns what was sent (empty when ``QUEUE_DISPATCH`` took the rows).
+    Never raises for what the engine did: failures are kept in the queue
+    and logged. Raises ``ConfigurationError`` when ``QUEUE_DISPATCH`` cannot
+    be imported.
+    """
+    batch = prepare_queued(operations, using, claim, options)
+    return SyncResult() if batch is None else finish_queued(batch)
 
 
 def _dispatch(path: str, using: str, ids: list[int], claim: str) -> bool:
