@@ -60,6 +60,7 @@ class BackgroundSender:
 
     def _run(self, batches: queue.Queue[QueuedBatch]) -> None:
         from django.db import close_old_connections
+        from django.db import connections as db_connections
 
         from djangoes.sync.queue import finish_queued
 
@@ -68,6 +69,8 @@ class BackgroundSender:
             try:
                 close_old_connections()
                 finish_queued(batch)
+                if batches.empty():  # idle: hold no database connection meanwhile
+                    db_connections.close_all()
             except Exception:  # the rows stay in the queue for search_sync: say so, go on
                 logger.exception(
                     "Sending %d queued sync operation(s) in the background failed; they stay "
