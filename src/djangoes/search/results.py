@@ -20,7 +20,6 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import FloatField, IntegerField, Value
-from django.db.models.functions import Cast
 from django.db.models.query import ModelIterable
 
 from djangoes.exceptions import ConfigurationError
@@ -158,10 +157,9 @@ def queryset_from_search_query(
         lookup, id_field, {value: info.rank for value, info in found.items()}, IntegerField()
     )
     scores = {value: info.score for value, info in found.items() if info.score is not None}
-    score: Cast | Value
+    score: HitLookup | Value
     if scores:
-        # Cast: a decimal literal is NUMERIC on PostgreSQL; the annotation is a float.
-        score = Cast(HitLookup(lookup, id_field, scores, FloatField()), FloatField())
+        score = HitLookup(lookup, id_field, scores, FloatField())  # a float, on every database
     else:
         # Every score is null (custom sort): a typed NULL.
         score = Value(None, output_field=FloatField())

@@ -71,6 +71,13 @@ class HitLookup(Expression):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.column!r}, {len(self.mapping)} ids)"
 
+    @property
+    def identity(self) -> tuple[Any, ...]:
+        # Django derives an expression's identity (its equality and hash) from
+        # the constructor's arguments through inspect.signature, which for a
+        # page of hits costs more than compiling the SQL; this one is cheap.
+        return (type(self), self.column, id(self.mapping), self.output_field.get_internal_type())
+
     def get_source_expressions(self) -> list[Any]:
         return [self.column]
 
@@ -123,4 +130,7 @@ class HitLookup(Expression):
             sql = tree(sorted(items, key=lambda item: item[0]))
         else:
             sql = leaf(items)
+        if isinstance(self.output_field, models.FloatField):
+            # a decimal literal is NUMERIC on PostgreSQL: the column is a float
+            return f"CAST(({sql}) AS {self.output_field.cast_db_type(connection)})", tuple(params)
         return f"({sql})", tuple(params)
