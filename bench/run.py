@@ -54,13 +54,14 @@ ENGINE_SETTINGS = (
 REINDEX_VARIANTS = ("orm", "engine", "djangoes", "esdjango", "dsl")
 #: On PostgreSQL: the engine alone does not read the database, SQLite's figure serves.
 PG_REINDEX_VARIANTS = ("orm", "djangoes", "esdjango", "dsl")
-#: Variants of the auto-sync scenario: (library, djangoes ON_ERROR or "").
+#: Variants of the auto-sync scenario: (library, djangoes ON_ERROR or "", QUEUE_SEND or "").
 AUTOSYNC_VARIANTS = {
-    "none": ("none", ""),
-    "djangoes": ("djangoes", ""),
-    "djangoes_direct": ("djangoes", "raise"),
-    "esdjango": ("esdjango", ""),
-    "dsl": ("dsl", ""),
+    "none": ("none", "", ""),
+    "djangoes": ("djangoes", "", ""),
+    "djangoes_direct": ("djangoes", "raise", ""),
+    "djangoes_background": ("djangoes", "", "background"),
+    "esdjango": ("esdjango", "", ""),
+    "dsl": ("dsl", "", ""),
 }
 
 
@@ -153,12 +154,13 @@ class Runner:
         database: Database,
         with_engine: bool = True,
         on_error: str = "",
+        queue_send: str = "",
     ) -> dict[str, Any]:
         """Run ``task`` in a worker; its result, with the engine's peak memory."""
         if not with_engine:
-            return self._run(task, library, database, None, on_error)
+            return self._run(task, library, database, None, on_error, queue_send)
         with self.engine() as engine:
-            result = self._run(task, library, database, engine, on_error)
+            result = self._run(task, library, database, engine, on_error, queue_send)
             result["engine_peak_rss"] = peak_rss(engine.pid)
         return result
 
@@ -169,6 +171,7 @@ class Runner:
         database: Database,
         engine: Engine | None,
         on_error: str,
+        queue_send: str = "",
     ) -> dict[str, Any]:
         env = {
             **os.environ,
@@ -176,6 +179,7 @@ class Runner:
             "BENCH_LIBRARY": library,
             "DJANGO_SETTINGS_MODULE": "bench.project.settings",
             "BENCH_DJANGOES_ON_ERROR": on_error,
+            "BENCH_DJANGOES_QUEUE_SEND": queue_send,
             "PYTHONHASHSEED": "0",
         }
         if engine is not None:
@@ -262,7 +266,7 @@ def scaling_round(
 def scenario_autosync(runner: Runner, plan: Plan, vendor: str) -> dict[str, Any]:
     database = database_for(vendor, "work")
     results: dict[str, Any] = {}
-    for variant, (library, on_error) in AUTOSYNC_VARIANTS.items():
+    for variant, (library, on_error, queue_send) in AUTOSYNC_VARIANTS.items():
         result = runner.run(
             {"task": "autosync", "rows": plan.work_rows, "saves": plan.saves,
              "repeats": plan.save_repeats},
@@ -270,6 +274,7 @@ def scenario_autosync(runner: Runner, plan: Plan, vendor: str) -> dict[str, Any]
             database=database,
             with_engine=library != "none",
             on_error=on_error,
+            queue_send=queue_send,
         )  # fmt: skip
         results[variant] = result
         medians = {mode: median(times) for mode, times in result["seconds"].items()}

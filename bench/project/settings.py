@@ -8,6 +8,7 @@ Environment (set by :mod:`bench.run` for each measurement):
   (a file, or a database on ``BENCH_PG_HOST``:``BENCH_PG_PORT`` as ``BENCH_PG_USER``);
 * ``BENCH_ENGINE_URL``: the engine of this measurement;
 * ``BENCH_DJANGOES_ON_ERROR``: djangoes' ON_ERROR (unset: its default).
+* ``BENCH_DJANGOES_QUEUE_SEND``: djangoes' QUEUE_SEND (unset: its default).
 
 Each library gets its defaults except where the benchmark needs something:
 the engine's address, the plain-JSON node class of the Elasticsearch client
@@ -90,6 +91,8 @@ if LIBRARY == "djangoes":
     DJANGOES: dict[str, Any] = {"MAPPINGS_DIR": MAPPINGS_DIR, "CHUNK_SIZE": CHUNK_SIZE}
     if os.environ.get("BENCH_DJANGOES_ON_ERROR"):
         DJANGOES["ON_ERROR"] = os.environ["BENCH_DJANGOES_ON_ERROR"]
+    if os.environ.get("BENCH_DJANGOES_QUEUE_SEND"):
+        DJANGOES["QUEUE_SEND"] = os.environ["BENCH_DJANGOES_QUEUE_SEND"]
 elif LIBRARY == "esdjango":
     SEARCH_SETTINGS = {
         "connections": {
