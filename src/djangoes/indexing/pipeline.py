@@ -24,7 +24,7 @@ _DONE = None
 class Sender:
     """Executes prepared bulk requests in a background thread; results merged in order."""
 
-    def __init__(self, options: Options, conn: Base, *, depth: int = 2) -> None:
+    def __init__(self, options: Options, conn: Base, *, depth: int = 1) -> None:
         from djangoes.sync.engine import SyncResult
 
         self.options = options

@@ -58,6 +58,36 @@ class IndexCommand(BaseCommand):
             + (" before destroying documents." if self.destructive else " (none is asked)."),
         )
 
+    @staticmethod
+    def add_chunk_size_argument(parser: CommandParser, what: str) -> None:
+        """``--chunk-size N`` (default: the CHUNK_SIZE setting)."""
+        parser.add_argument(
+            "--chunk-size",
+            type=int,
+            default=None,
+            help=f"{what} (default: the CHUNK_SIZE setting).",
+        )
+
+    @staticmethod
+    def add_parallel_argument(parser: CommandParser) -> None:
+        """``--parallel N``: worker processes over primary-key ranges."""
+        parser.add_argument(
+            "--parallel",
+            type=int,
+            default=1,
+            metavar="N",
+            help="Load with N worker processes over primary-key ranges (large tables; needs "
+            "integer primary keys and a database they can open).",
+        )
+
+    @staticmethod
+    def parallel_option(options: dict[str, Any]) -> int:
+        """The ``--parallel`` value; CommandError when it is below 1."""
+        parallel = int(options["parallel"])
+        if parallel < 1:
+            raise CommandError(f"--parallel must be at least 1, not {parallel}.")
+        return parallel
+
     # -- what the subclasses implement --------------------------------------------
 
     def handle_index(self, key: str, using: str | None, options: dict[str, Any]) -> None:

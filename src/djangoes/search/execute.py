@@ -268,25 +268,45 @@ def execute_search(
     hits = response.get("hits") or {}
     offset = body["from"]
     total, relation = total_of(hits, offset)
-    search_query = SearchQuery(
-        user=_user_to_log(user),
-        index=index,
-        search_terms=_terms_to_log(search_terms),
-        query=loggable(body),
-        query_type=SearchQuery.QueryType.SEARCH,
-        hits=loggable(
-            [
-                hit_metadata(hit, offset + position)
-                for position, hit in enumerate(hits.get("hits") or (), start=1)
-            ]
+    return _record(
+        SearchQuery(
+            query_type=SearchQuery.QueryType.SEARCH,
+            hits=loggable(
+                [
+                    hit_metadata(hit, offset + position)
+                    for position, hit in enumerate(hits.get("hits") or (), start=1)
+                ]
+            ),
+            total_hits=total,
+            total_hits_relation=relation,
+            aggregations=loggable(response.get("aggregations") or {}),
         ),
-        total_hits=total,
-        total_hits_relation=relation,
-        aggregations=loggable(response.get("aggregations") or {}),
-        reference=reference,
-        executed_at=executed_at,
-        duration=duration,
-    )
+        index=index, body=body, response=response, user=user, search_terms=search_terms,
+        reference=reference, executed_at=executed_at, duration=duration, save=save,
+    )  # fmt: skip
+
+
+def _record(
+    search_query: SearchQuery,
+    *,
+    index: str,
+    body: Mapping[str, Any],
+    response: dict[str, Any],
+    user: Any,
+    search_terms: str,
+    reference: str,
+    executed_at: Any,
+    duration: float,
+    save: bool,
+) -> SearchQuery:
+    """Fill in what every logged query has, keep the response on it, save it unless asked not to."""
+    search_query.user = _user_to_log(user)
+    search_query.index = index
+    search_query.search_terms = _terms_to_log(search_terms)
+    search_query.query = loggable(body)
+    search_query.reference = reference
+    search_query.executed_at = executed_at
+    search_query.duration = duration
     search_query.search_response = response
     if save:
         search_query.save()
@@ -324,21 +344,14 @@ def execute_count(
         index=index, body=copy.deepcopy(body) or None, **url_params
     )
     duration = perf_counter() - started
-    search_query = SearchQuery(
-        user=_user_to_log(user),
-        index=index,
-        search_terms=_terms_to_log(search_terms),
-        query=loggable(body),
-        query_type=SearchQuery.QueryType.COUNT,
-        hits=[],
-        total_hits=int(response["count"]),
-        total_hits_relation=SearchQuery.TotalHitsRelation.ACCURATE,
-        aggregations={},
-        reference=reference,
-        executed_at=executed_at,
-        duration=duration,
-    )
-    search_query.search_response = response
-    if save:
-        search_query.save()
-    return search_query
+    return _record(
+        SearchQuery(
+            query_type=SearchQuery.QueryType.COUNT,
+            hits=[],
+            total_hits=int(response["count"]),
+            total_hits_relation=SearchQuery.TotalHitsRelation.ACCURATE,
+            aggregations={},
+        ),
+        index=index, body=body, response=response, user=user, search_terms=search_terms,
+        reference=reference, executed_at=executed_at, duration=duration, save=save,
+    )  # fmt: skip

@@ -340,6 +340,11 @@ def prepare_bulk(
         ops, prepared.names, options, prepared.result,
         versioned=conn.features.supports_external_versions, extra=extra,
     )  # fmt: skip
+    for op, _ in prepared.sent:
+        if op.action != "update":
+            # built: only a partial update may need its object again (a 404 is
+            # re-sent whole); a request waiting to be sent holds no objects
+            op.instance = None
     prepared.size = sum(len(line) + 1 for line in prepared.lines)
     return prepared
 

@@ -24,12 +24,7 @@ class Command(IndexCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
-        parser.add_argument(
-            "--chunk-size",
-            type=int,
-            default=None,
-            help="Documents checked per page (default: the CHUNK_SIZE setting).",
-        )
+        self.add_chunk_size_argument(parser, "Documents checked per page")
 
     def confirmation_text(self, keys: Sequence[str], using: str | None) -> str:
         return (

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.core.management.base import CommandError, CommandParser
+from django.core.management.base import CommandParser
 
 from djangoes.management.base import IndexCommand
 
@@ -29,20 +29,8 @@ class Command(IndexCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
-        parser.add_argument(
-            "--chunk-size",
-            type=int,
-            default=None,
-            help="Objects per bulk request (default: the CHUNK_SIZE setting).",
-        )
-        parser.add_argument(
-            "--parallel",
-            type=int,
-            default=1,
-            metavar="N",
-            help="Load with N worker processes over primary-key ranges (large tables; needs "
-            "integer primary keys and a database they can open).",
-        )
+        self.add_chunk_size_argument(parser, "Objects read per chunk")
+        self.add_parallel_argument(parser)
         parser.add_argument(
             "--allow-failures",
             action="store_true",
@@ -77,15 +65,14 @@ class Command(IndexCommand):
     def handle_index(self, key: str, using: str | None, options: dict[str, Any]) -> None:
         from djangoes.indexing import rebuild_index
 
-        if options["parallel"] < 1:
-            raise CommandError(f"--parallel must be at least 1, not {options['parallel']}.")
+        parallel = self.parallel_option(options)
 
         with self.progress_bar(f"Rebuilding {key}") as progress:
             result = rebuild_index(
                 key,
                 using=using,
                 chunk_size=options["chunk_size"],
-                parallel=options["parallel"],
+                parallel=parallel,
                 progress=progress,
                 allow_failures=options["allow_failures"],
                 resume=options["resume"],

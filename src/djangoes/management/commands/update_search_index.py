@@ -23,33 +23,20 @@ class Command(IndexCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
-        parser.add_argument(
-            "--chunk-size",
-            type=int,
-            default=None,
-            help="Objects per bulk request (default: the CHUNK_SIZE setting).",
-        )
-        parser.add_argument(
-            "--parallel",
-            type=int,
-            default=1,
-            metavar="N",
-            help="Load with N worker processes over primary-key ranges (large tables; needs "
-            "integer primary keys and a database they can open).",
-        )
+        self.add_chunk_size_argument(parser, "Objects read per chunk")
+        self.add_parallel_argument(parser)
 
     def handle_index(self, key: str, using: str | None, options: dict[str, Any]) -> None:
         from djangoes.indexing import update_index
 
-        if options["parallel"] < 1:
-            raise CommandError(f"--parallel must be at least 1, not {options['parallel']}.")
+        parallel = self.parallel_option(options)
 
         with self.progress_bar(f"Indexing {key}") as progress:
             result = update_index(
                 key,
                 using=using,
                 chunk_size=options["chunk_size"],
-                parallel=options["parallel"],
+                parallel=parallel,
                 progress=progress,
                 raise_errors=False,
             )
