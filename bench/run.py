@@ -129,7 +129,7 @@ def make_plan(*, scale: float, budget: float, quick: bool) -> Plan:
         memory_rows=memory,
         work_rows=1_000 if quick else 2_000,
         saves=200 if quick else 1_000,
-        save_repeats=2,
+        save_repeats=2 if quick else 3,
         queries=30 if quick else 200,
         profile_rows=_scaled(ISSUE_SCALING_ROWS[1], scale),
         profile_saves=200 if quick else 1_000,
