@@ -20,6 +20,25 @@ from tests.embedded.utils import ROOT, Dirs, read_json_line, running_state, wait
 
 HAS_PROC = Path("/proc/self/stat").exists()
 
+
+def wait_for_exit(process: subprocess.Popen[str], timeout: float) -> None:
+    """Wait for ``process``; AssertionError with its group's processes and stderr if it stays."""
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        listing = subprocess.run(
+            ["ps", "-o", "pid,ppid,pgid,stat,wchan:20,args", "-g", str(process.pid)],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        os.killpg(process.pid, signal.SIGKILL)
+        _, err = process.communicate()
+        raise AssertionError(
+            f"process {process.pid} still running {timeout} s after Ctrl-C; its process "
+            f"group:\n{listing}\nits stderr:\n{err}"
+        ) from None
+
 #: A script run the way runserver runs: under Django's autoreloader.
 RELOADING = """\
 import json, os, sys
@@ -99,7 +118,7 @@ def test_under_the_autoreloader_the_engine_belongs_to_the_reloader(
         assert running_state(dirs.runtime).engine == state.engine
 
         os.killpg(reloader.pid, signal.SIGINT)  # Ctrl-C in the terminal
-        reloader.wait(timeout=30)
+        wait_for_exit(reloader, timeout=30)
         wait_until(lambda: not state.engine.is_alive(), what="the engine to exit")
     finally:
         if reloader.poll() is None:
