@@ -39,6 +39,7 @@ def wait_for_exit(process: subprocess.Popen[str], timeout: float) -> None:
             f"group:\n{listing}\nits stderr:\n{err}"
         ) from None
 
+
 #: A script run the way runserver runs: under Django's autoreloader.
 RELOADING = """\
 import json, os, sys
