@@ -26,6 +26,8 @@ import django
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from tests.embedded.utils import default_sigint
+
 ROOT = Path(__file__).resolve().parents[2]
 #: Where screenshots go: one folder per Django version (make test runs the
 #: browser test on the newest and on the oldest supported stack).
@@ -54,11 +56,6 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def _default_sigint() -> None:
-    # A process started in the background inherits an ignored SIGINT; Ctrl-C must work.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @dataclass
@@ -124,7 +121,7 @@ def start_demo(var_dir: Path, modules: int | None = MODULES) -> Demo:
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_default_sigint,
+            preexec_fn=default_sigint,
         )
     demo = Demo(f"http://127.0.0.1:{port}/", var_dir, process, log)
     deadline = time.monotonic() + PATIENCE

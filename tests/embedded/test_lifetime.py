@@ -16,7 +16,14 @@ from djangoes.embedded import current_snapshot
 from djangoes.embedded.snapshot import read_manifest
 from tests.embedded.conftest import Spawn
 from tests.embedded.test_sharing import WRITER
-from tests.embedded.utils import ROOT, Dirs, read_json_line, running_state, wait_until
+from tests.embedded.utils import (
+    ROOT,
+    Dirs,
+    default_sigint,
+    read_json_line,
+    running_state,
+    wait_until,
+)
 
 HAS_PROC = Path("/proc/self/stat").exists()
 
@@ -100,6 +107,7 @@ def test_under_the_autoreloader_the_engine_belongs_to_the_reloader(
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group, to send it a terminal's Ctrl-C
+        preexec_fn=default_sigint,  # which it must not inherit ignored
     )
     try:
         first = read_json_line(reloader)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -140,3 +141,12 @@ def read_line_matching(process: subprocess.Popen[str], pattern: str, timeout: fl
     process.kill()
     _, err = process.communicate()
     raise AssertionError(f"no line with {pattern!r}; stdout: {seen!r}; stderr:\n{err}")
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` giving a child the default SIGINT, so that Ctrl-C stops it.
+
+    A command started in the background by a non-interactive shell (``make test
+    &``, some CI runners) runs with SIGINT ignored, and its children inherit that.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
