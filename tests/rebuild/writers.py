@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import sys
+import time
 from pathlib import Path
 
 #: Posts that always stay published (a lower bound for what searches find).
@@ -67,20 +68,25 @@ def _one_change(rng: random.Random, author_id: int) -> None:
             page.save()
 
 
+#: Tries of a step SQLite refuses for a lock (with a growing pause: about 17 s in all).
+ATTEMPTS = 40
+
+
 def _step_retrying(rng: random.Random, author_id: int) -> None:
     """``one_step``, again if SQLite refused it at once for a lock (Django < 5.1 cannot ask
     for BEGIN IMMEDIATE): a refused transaction left no trace, so doing it again is exact."""
     from django.db import OperationalError
 
     state = rng.getstate()
-    for attempt in range(5):
+    for attempt in range(ATTEMPTS):
         try:
             one_step(rng, author_id)
             return
         except OperationalError as exc:
-            if "locked" not in str(exc) or attempt == 4:
+            if "locked" not in str(exc) or attempt == ATTEMPTS - 1:
                 raise
             rng.setstate(state)
+            time.sleep(min(0.5, 0.01 * 2**attempt))  # the other writer's commit needs a moment
 
 
 def main(argv: list[str]) -> int:
