@@ -15,6 +15,7 @@ from djangoes.embedded.snapshot import read_manifest
 from tests.embedded.conftest import Spawn
 from tests.embedded.test_sharing import WRITER
 from tests.embedded.utils import (
+    DJANGO_PROLOGUE,
     ROOT,
     Dirs,
     finish,
@@ -121,3 +122,25 @@ def test_search_server_needs_an_embedded_connection(dirs: Dirs, using: str, mess
     assert process.returncode == 1
     assert message in err
     assert not (dirs.runtime / "engine.json").exists()
+
+
+def test_after_create_search_index_the_next_processes_find_the_empty_index(dirs: Dirs) -> None:
+    """create_search_index, then a search in the next process, then in a third one."""
+
+    def python(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, *args],
+            cwd=ROOT, env=dirs.env(), capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    created = python("-m", "django", "create_search_index", "blog")
+    assert created.returncode == 0, created.stderr
+    for _ in range(2):  # each process starts an engine from what the last one saved
+        searched = python("-c", DJANGO_PROLOGUE + "print(connection.count()['count'])")
+        assert searched.returncode == 0, searched.stderr
+        assert searched.stdout.strip() == "0"
+    assert dirs.data is not None
+    snapshot = current_snapshot(dirs.data)
+    assert snapshot is not None
+    [(name, count)] = read_manifest(snapshot).documents.items()
+    assert (name.startswith("blog_v1-"), count) == (True, 0)

@@ -7,6 +7,7 @@ import os
 import signal
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,6 +82,7 @@ print(json.dumps({
 LIMITED_SAVE = """
 import resource, signal, sys
 from pathlib import Path
+from typing import Any
 from djangoes.embedded import SnapshotError, save_snapshot
 
 limit = int(sys.argv[3])
@@ -240,3 +242,102 @@ def test_a_running_engine_with_another_data_dir_is_not_used(dirs: Dirs) -> None:
         assert state.url in message
     finally:
         stop_engine(first)
+
+
+#: Each shape a saved data directory can have: the requests that build it.
+SHAPES: dict[str, list[tuple[str, str, Any]]] = {
+    "no index": [],
+    "an empty index": [("PUT", "/empty", None)],
+    "a mapping with no documents": [
+        ("PUT", "/mapped", {"mappings": {"properties": {"title": {"type": "text"}}}}),
+    ],
+    "aliases only": [
+        ("PUT", "/v1", {"mappings": {"properties": {"tag": {"type": "keyword"}}}}),
+        ("PUT", "/v2", None),
+        (
+            "POST",
+            "/_aliases",
+            {
+                "actions": [
+                    {"add": {"index": "v1", "alias": "read", "filter": {"term": {"tag": "a"}}}},
+                    {"add": {"index": "v2", "alias": "write", "is_write_index": True}},
+                ]
+            },
+        ),
+    ],
+    "several indices, some empty": [
+        ("PUT", "/full", None),
+        ("PUT", "/full/_doc/1", {"title": "one"}),
+        ("PUT", "/full/_doc/2?routing=r", {"title": "two"}),
+        ("PUT", "/empty", None),
+        ("PUT", "/mapped", {"mappings": {"properties": {"n": {"type": "integer"}}}}),
+        ("POST", "/_aliases", {"actions": [{"add": {"index": "empty", "alias": "next"}}]}),
+    ],
+    "a template only": [
+        (
+            "PUT",
+            "/_index_template/logs",
+            {
+                "index_patterns": ["logs-*"],
+                "template": {"mappings": {"properties": {"level": {"type": "keyword"}}}},
+            },
+        ),
+    ],
+}
+
+
+def _contents(url: str) -> dict[str, Any]:
+    """What a data directory must give back: indices (mappings, aliases, documents), templates."""
+    indices = request_json("GET", f"{url}/_all") or {}
+    return {
+        "indices": {
+            name: {
+                "mappings": meta.get("mappings"),
+                "aliases": meta.get("aliases"),
+                "documents": document_ids(url, name),
+            }
+            for name, meta in indices.items()
+            if not name.startswith(".")
+        },
+        "templates": sorted(
+            (t["name"], t["index_template"]["index_patterns"])
+            for t in request_json("GET", f"{url}/_index_template")["index_templates"]
+        ),
+    }
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_shape_of_data_dir_comes_back_after_each_restart(dirs: Dirs, shape: str) -> None:
+    """Saved, restarted, saved again and restarted again: the same indices every time."""
+    config = EngineConfig(runtime_dir=dirs.runtime, data_dir=dirs.data)
+    url = ensure_engine(config).url
+    for method, path, body in SHAPES[shape]:
+        request_json(method, url + path, body)
+    built = _contents(url)
+    stop_engine(config)
+    for _restart in range(2):
+        url = ensure_engine(config).url
+        try:
+            assert _contents(url) == built
+        finally:
+            stop_engine(config)
+
+
+def test_a_snapshot_with_an_empty_bulk_file_still_loads(dirs: Dirs) -> None:
+    """Earlier versions wrote ``<index>.ndjson`` empty for an index with no documents."""
+    assert dirs.data is not None
+    config = EngineConfig(runtime_dir=dirs.runtime, data_dir=dirs.data)
+    url = ensure_engine(config).url
+    request_json("PUT", f"{url}/empty", {"mappings": {"properties": {"t": {"type": "text"}}}})
+    stop_engine(config)
+    snapshot = current_snapshot(dirs.data)
+    assert snapshot is not None
+    assert not (snapshot / "empty.ndjson").exists()  # not written: nothing to load
+    (snapshot / "empty.ndjson").write_text("")  # as an earlier version left it
+
+    url = ensure_engine(config).url
+    try:
+        mapping = request_json("GET", f"{url}/empty/_mapping")
+        assert mapping == {"empty": {"mappings": {"properties": {"t": {"type": "text"}}}}}
+    finally:
+        stop_engine(config)

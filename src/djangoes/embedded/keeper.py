@@ -42,7 +42,12 @@ from typing import IO, Any, NoReturn
 from djangoes.embedded.config import EngineConfig
 from djangoes.embedded.errors import EngineError, EngineStartError, SnapshotError
 from djangoes.embedded.procs import ProcessRef
-from djangoes.embedded.snapshot import SnapshotInfo, current_snapshot, save_snapshot
+from djangoes.embedded.snapshot import (
+    SnapshotInfo,
+    current_snapshot,
+    prepare_seed,
+    save_snapshot,
+)
 from djangoes.embedded.state import (
     LOCK_FILE,
     EngineState,
@@ -226,7 +231,10 @@ class Keeper:
         )
         self._data_lock = lock
         try:
-            return current_snapshot(data_dir)
+            snapshot = current_snapshot(data_dir)
+            if snapshot is not None:
+                prepare_seed(snapshot)
+            return snapshot
         except SnapshotError as exc:
             self._release_data_dir()
             raise EngineStartError(str(exc)) from exc

@@ -7,7 +7,8 @@ dump here and hand back to it with ``--seed``::
         current -> snapshots/<stamp>       symlink to the last complete snapshot
         snapshots/<stamp>/
             <index>.index.json             PUT /<index> body: settings and mappings
-            <index>.ndjson                 bulk body: every document with its id (and routing)
+            <index>.ndjson                 bulk body: every document with its id (and routing);
+                                           absent for an index with no documents
             aliases.json                   POST /_aliases body
             <name>.template.json           PUT /_index_template/<name> body
             manifest.json                  what was saved (written last)
@@ -112,6 +113,25 @@ def current_snapshot(data_dir: Path) -> Path | None:
     return target
 
 
+def prepare_seed(path: Path) -> None:
+    """Make snapshot folder ``path`` loadable by osmem-server's ``--seed``.
+
+    Earlier versions wrote an empty ``<index>.ndjson`` for an index with no
+    documents, which osmem-server refuses ("request body is required"): such
+    files hold nothing and are removed. The caller holds the data directory's
+    lock. Raises :class:`SnapshotError` when one cannot be removed.
+    """
+    for bulk in path.glob("*.ndjson"):
+        try:
+            if bulk.stat().st_size == 0:
+                bulk.unlink()
+        except OSError as exc:
+            raise SnapshotError(
+                f"The snapshot {str(path)!r} has an empty {bulk.name}, which the engine "
+                f"cannot load, and it could not be removed: {exc}. Remove it by hand."
+            ) from exc
+
+
 def read_manifest(path: Path) -> SnapshotInfo:
     """The :class:`SnapshotInfo` recorded in snapshot folder ``path``."""
     try:
@@ -175,8 +195,12 @@ def _dump(url: str, folder: Path) -> SnapshotInfo:
             "mappings": meta.get("mappings") or {},
         }
         _write_json(folder / f"{name}.index.json", body)
-        with _open_for_write(folder / f"{name}.ndjson") as fh:
+        bulk = folder / f"{name}.ndjson"
+        with _open_for_write(bulk) as fh:
             documents[name] = _dump_documents(url, name, fh)
+        if not documents[name]:
+            # osmem-server refuses an empty bulk body as a seed: no file, no documents
+            bulk.unlink()
         for alias, props in sorted((meta.get("aliases") or {}).items()):
             add = {"index": name, "alias": alias}
             add.update({k: v for k, v in (props or {}).items() if k in ALIAS_PROPERTIES})
