@@ -13,10 +13,10 @@ from djangoes.conf import (
     Host,
     creation_body,
     index_name_error,
-    mask_url,
     normalize_host,
     parse,
 )
+from djangoes.redact import mask_url
 
 
 def errors(servers: Any = None, indices: Any = None) -> list[tuple[str, str, str | None]]:

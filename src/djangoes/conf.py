@@ -11,6 +11,7 @@ report all of them with their ids.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from urllib.parse import quote, unquote, urlsplit
 
 from djangoes.exceptions import ConfigurationError
+from djangoes.redact import mask_secrets, scrub, secret_values
 
 if TYPE_CHECKING:
     from djangoes.options import Options
@@ -36,9 +38,6 @@ INDEX_KEYS = ("NAME", "ALIASES", "SETTINGS", "TEST", "MODELS", "MAPPING")
 INDEX_TEST_KEYS = ("NAME", "ALIASES")
 CREATE_BODY_KEYS = frozenset({"settings", "mappings", "aliases"})
 HOST_DICT_KEYS = ("host", "port", "scheme", "path_prefix", "url_prefix", "use_ssl")
-
-#: PARAMS keys whose values are secrets: never shown in messages or repr().
-SENSITIVE_PARAMS = frozenset({"basic_auth", "http_auth", "api_key", "bearer_auth", "password"})
 
 #: Index and alias names the engines accept (lower case, no separators).
 MAX_NAME_BYTES = 255
@@ -135,31 +134,6 @@ def did_you_mean(value: str, choices: Iterable[str]) -> str:
         return f" Did you mean {by_upper[value.upper()]!r}?"
     close = get_close_matches(value.upper(), list(by_upper), n=1, cutoff=0.6)
     return f" Did you mean {by_upper[close[0]]!r}?" if close else ""
-
-
-def mask_url(url: str) -> str:
-    """The URL with any password replaced by ``***`` (safe for messages and logs)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    if parts.password is None and parts.username is None:
-        return url
-    user = parts.username or ""
-    netloc = f"{user}:***@" if parts.password is not None else f"{user}@"
-    netloc += parts.hostname or ""
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if port is not None:
-        netloc += f":{port}"
-    return parts._replace(netloc=netloc).geturl()
-
-
-def mask_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of PARAMS with secret values replaced by ``'***'``."""
-    return {k: ("***" if k in SENSITIVE_PARAMS else v) for k, v in params.items()}
 
 
 def index_name_error(name: object) -> str | None:
@@ -297,7 +271,20 @@ def parse(raw_servers: object = None, raw_indices: object = None) -> Settings:
     indices = _parse_indices(raw_indices, result.problems)
     result.indices = indices
     result.servers = _parse_servers(raw_servers, indices, result.problems)
+    result.problems = scrub_problems(result.problems, secret_values(raw_servers))
     return result
+
+
+def scrub_problems(problems: Iterable[Problem], secrets: set[str]) -> list[Problem]:
+    """``problems`` with every secret of ``secrets`` removed from their texts."""
+    if not secrets:
+        return list(problems)
+    return [
+        dataclasses.replace(
+            p, msg=scrub(p.msg, secrets), hint=None if p.hint is None else scrub(p.hint, secrets)
+        )
+        for p in problems
+    ]
 
 
 def _or(value: object, default: object) -> Any:
@@ -306,17 +293,28 @@ def _or(value: object, default: object) -> Any:
 
 
 def _mapping(
-    where: str, value: object, problems: list[Problem], hint: str | None, what: str = "a dict"
+    where: str,
+    value: object,
+    problems: list[Problem],
+    hint: str | None,
+    what: str = "a dict",
+    *,
+    show_value: bool = True,
 ) -> Mapping[str, Any] | None:
-    """``value`` when it is a dict (absent counts as empty), else a problem and None."""
+    """``value`` when it is a dict (absent counts as empty), else a problem and None.
+
+    ``show_value=False`` names only the type, for settings that hold
+    credentials in shapes no masking can recognise (PARAMS as a list of pairs).
+    """
     if value is None:
         return {}
     if isinstance(value, Mapping):
         return value
+    shown = f" ({mask_secrets(value)!r})" if show_value else ""
     problems.append(
         Problem(
             "djangoes.E003",
-            f"{where} must be {what}, not {_type_name(value)} ({value!r}).",
+            f"{where} must be {what}, not {_type_name(value)}{shown}.",
             hint=hint,
         )
     )
@@ -371,7 +369,8 @@ def _name_list(
         problems.append(
             Problem(
                 "djangoes.E003",
-                f"{where} must be a list of strings, not {_type_name(value)} ({value!r}).",
+                f"{where} must be a list of strings, not {_type_name(value)} "
+                f"({mask_secrets(value)!r}).",
             )
         )
         return None
@@ -381,7 +380,8 @@ def _name_list(
             problems.append(
                 Problem(
                     "djangoes.E003",
-                    f"{where}[{i}] must be a string, not {_type_name(item)} ({item!r}).",
+                    f"{where}[{i}] must be a string, not {_type_name(item)} "
+                    f"({mask_secrets(item)!r}).",
                 )
             )
             continue
@@ -593,6 +593,7 @@ def _parse_server(
         problems,
         hint="Example: {'timeout': 10, 'max_retries': 3}.",
         what="a dict of client keyword arguments",
+        show_value=False,
     )
     ok &= given_params is not None
     params: dict[Any, Any] = dict(given_params or {})
@@ -661,7 +662,8 @@ def _parse_hosts(
         problems.append(
             Problem(
                 "djangoes.E003",
-                f"{where}['HOSTS'] must be a list of hosts, not {_type_name(raw)} ({raw!r}).",
+                f"{where}['HOSTS'] must be a list of hosts, not {_type_name(raw)} "
+                f"({mask_secrets(raw)!r}).",
                 hint="Example: ['localhost:9200', 'https://search.example.com'].",
             )
         )
@@ -672,7 +674,7 @@ def _parse_hosts(
         try:
             host = normalize_host(item)
         except ValueError as exc:
-            shown = mask_url(item) if isinstance(item, str) else repr(item)
+            shown = mask_secrets(item)
             problems.append(
                 Problem(
                     "djangoes.E010",

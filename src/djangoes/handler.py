@@ -28,9 +28,11 @@ from djangoes.conf import (
     ServerSettings,
     Settings,
     parse,
+    scrub_problems,
 )
 from djangoes.exceptions import ConnectionDoesNotExist, IndexDoesNotExist
 from djangoes.options import Options, parse_options
+from djangoes.redact import secret_values
 
 if TYPE_CHECKING:
     from djangoes.backends.abstracts import Base
@@ -128,7 +130,7 @@ class ConnectionHandler:
             )
         translated = translate_search_settings(legacy, problems)
         parsed = parse(translated.servers, translated.indices)
-        parsed.problems[:0] = problems
+        parsed.problems = scrub_problems([*problems, *parsed.problems], secret_values(legacy))
         parsed.options = parse_options(
             translated.options, parsed.problems, setting="SEARCH_SETTINGS['settings']"
         )
@@ -170,7 +172,9 @@ class ConnectionHandler:
                 problems.append(_engine_problem(alias, server["ENGINE"], exc))
                 continue
             problems.extend(backend.check_client_library())
-            problems.extend(backend.check_params(alias, server["PARAMS"]))
+            problems.extend(
+                scrub_problems(backend.check_params(alias, server["PARAMS"]), secret_values(server))
+            )
             if not backend.uses_hosts and server["HOSTS"] != ["http://localhost:9200"]:
                 problems.append(
                     Problem(

@@ -30,7 +30,7 @@ from django.utils.module_loading import import_string
 from djangoes.backends.api import SPECS, Call, CallError, normalize_call
 from djangoes.backends.features import BaseFeatures, parse_version
 from djangoes.backends.querylog import QueryEntry, QueryLog
-from djangoes.conf import Problem, did_you_mean, mask_params
+from djangoes.conf import Problem, did_you_mean, scrub_problems
 from djangoes.exceptions import (
     ConfigurationError,
     DjangoesError,
@@ -38,6 +38,7 @@ from djangoes.exceptions import (
     SingleIndexOperationError,
     TransportError,
 )
+from djangoes.redact import mask_secrets, scrub, secret_values
 
 if TYPE_CHECKING:
     from djangoes.conf import IndexSettings, ServerSettings
@@ -248,17 +249,21 @@ class Base:
         try:
             client = client_class(hosts, **kwargs)
         except (TypeError, ValueError) as exc:
+            # The client's own words may quote a value: scrub its secrets too,
+            # and chain nothing that would show them again.
             raise ConfigurationError(
-                f"ES_SERVERS[{self.alias!r}]: the {self.client_name} client rejected "
-                f"HOSTS/PARAMS {self.describe_params()!r}: {exc}"
-            ) from exc
+                self.scrub(
+                    f"ES_SERVERS[{self.alias!r}]: the {self.client_name} client rejected "
+                    f"HOSTS/PARAMS {self.describe_params()!r}: {exc}"
+                )
+            ) from None
         client.transport.query_log = self.query_log
         return client
 
     def ensure_client_library(self) -> None:
         problems = self.check_client_library()
         problems += self.check_params(self.alias, self.server["PARAMS"])
-        for problem in problems:
+        for problem in scrub_problems(problems, secret_values(self.server)):
             if problem.level == "error":
                 raise ConfigurationError(
                     f"ES_SERVERS[{self.alias!r}]: {problem.msg} {problem.hint or ''}".strip()
@@ -623,7 +628,9 @@ class Base:
             return [
                 Problem(
                     "djangoes.E101",
-                    f"Connection {self.alias!r} cannot reach {self.server['HOSTS']!r}: {exc}",
+                    self.scrub(
+                        f"Connection {self.alias!r} cannot reach {self.server['HOSTS']!r}: {exc}"
+                    ),
                     hint="Check HOSTS and PARAMS in ES_SERVERS, and that the cluster is up.",
                 )
             ]
@@ -650,7 +657,12 @@ class Base:
 
     def describe_params(self) -> dict[str, Any]:
         """PARAMS with secrets masked, for messages."""
-        return mask_params(self.server["PARAMS"])
+        masked: dict[str, Any] = mask_secrets(self.server["PARAMS"])
+        return masked
+
+    def scrub(self, text: str) -> str:
+        """``text`` without any secret of this connection's settings (for messages)."""
+        return scrub(text, secret_values(self.server))
 
 
 def _lookups_naming_indices(body: Any) -> Iterator[Mapping[str, Any]]:
