@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -92,13 +93,15 @@ class Demo:
             self.process.wait()
 
 
-def start_demo(var_dir: Path, modules: int | None = MODULES) -> Demo:
-    """Start ``manage.py demo`` on a free port; returns when the site answers.
+def start_demo(var_dir: Path, modules: int | None = MODULES, port: int | None = None) -> Demo:
+    """Start ``manage.py demo`` on ``port`` (default: a free one); returns when the site answers.
 
     ``modules``: how many modules of the standard library to load (None: all).
-    Fails the test, with the command's output, if it exits or does not answer.
+    The site is looked for where the command says it is (it takes the next
+    port when ``port`` is busy). Fails the test, with the command's output, if
+    it exits or does not answer.
     """
-    port = free_port()
+    port = port or free_port()
     env = {
         key: value
         for key, value in os.environ.items()
@@ -123,22 +126,24 @@ def start_demo(var_dir: Path, modules: int | None = MODULES) -> Demo:
             start_new_session=True,
             preexec_fn=default_sigint,
         )
-    demo = Demo(f"http://127.0.0.1:{port}/", var_dir, process, log)
+    demo = Demo("", var_dir, process, log)
     deadline = time.monotonic() + PATIENCE
     while True:
         if process.poll() is not None:
             pytest.fail(f"manage.py demo exited with status {process.returncode}:\n{demo.output}")
-        try:
-            with urllib.request.urlopen(demo.url, timeout=10) as response:
-                if response.status == 200:
-                    return demo
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass  # not serving yet
+        announced = re.search(r"^The demo site: (\S+)$", demo.output, re.MULTILINE)
+        if announced is not None:
+            demo.url = announced.group(1)
+            try:
+                with urllib.request.urlopen(demo.url, timeout=10) as response:
+                    if response.status == 200:
+                        return demo
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass  # not serving yet
         if time.monotonic() > deadline:
             demo.kill()
-            pytest.fail(f"manage.py demo did not answer on {demo.url}:\n{demo.output}")
+            pytest.fail(f"manage.py demo did not answer ({demo.url or 'no address'}):\n{demo.output}")
         time.sleep(0.2)
-
 
 def wait_until_gone(processes: list[dict[str, int]]) -> list[dict[str, int]]:
     """Wait for the processes (``{"pid", "start"}``) to end; returns those still alive."""

@@ -16,19 +16,23 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from djangoes.indexing import create_index, index_drift, rebuild_index, update_index
 from djangoes.management.progress import ProgressBar
 from djangoes.models import execute_count
 from djangoes.sync import disable_search_updates
+from library.address import Address
 from library.corpus import documented, module_files
 from library.models import Entry, Module
 from library.search import INDEX
 
 #: The admin user the demo creates: (username, password). For a local demo only.
 DEMO_USER = ("demo", "demo")
+#: The address chosen by the first process, for the autoreloader's child (which
+#: inherits the environment) to serve on: the one asked for may have been busy.
+ADDRESS_ENV = "DJANGOES_DEMO_ADDRESS"
 
 
 class Command(BaseCommand):
@@ -48,19 +52,56 @@ class Command(BaseCommand):
         self, *args: Any, addrport: str, modules: int | None, serve: bool, use_reloader: bool,
         **options: Any,
     ) -> None:  # fmt: skip
-        if os.environ.get("RUN_MAIN") != "true":  # not the autoreloader's child
-            self.set_up(modules)
-            if serve:
-                where = addrport if ":" in addrport else f"127.0.0.1:{addrport}"
-                site = f"http://{where}/"
-                user, password = DEMO_USER
-                self.stdout.write(
-                    f"\nThe demo site: {site}\n"
-                    f"The admin:     {site}admin/ (user {user!r}, password {password!r})\n"
-                    "Quit with CONTROL-C: the server and the search engine stop.\n"
-                )
-        if serve:
+        if os.environ.get("RUN_MAIN") == "true":  # the autoreloader's child: serve
+            addrport = os.environ.get(ADDRESS_ENV, addrport)
             call_command("runserver", addrport, use_reloader=use_reloader)
+            return
+        address = self.free_address(addrport) if serve else None
+        if serve and address is None:
+            return  # a demo already serves there: nothing was done
+        self.set_up(modules)
+        if address is not None:
+            # looked at again: another program may have taken it while we set up
+            address = self.free_address(address.addrport)
+            if address is None:
+                return
+            site = address.url
+            user, password = DEMO_USER
+            self.stdout.write(
+                f"\nThe demo site: {site}\n"
+                f"The admin:     {site}admin/ (user {user!r}, password {password!r})\n"
+                "Quit with CONTROL-C: the server and the search engine stop.\n"
+            )
+            os.environ[ADDRESS_ENV] = address.addrport
+            call_command("runserver", address.addrport, use_reloader=use_reloader)
+
+    def free_address(self, addrport: str) -> Address | None:
+        """Where to serve: ``addrport``, or the next free port when another program has it.
+
+        None, having said so, when a demo already serves at ``addrport``.
+        """
+        try:
+            address = Address.parse(addrport)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        if address.is_free():
+            return address
+        if address.serves_a_demo():
+            self.stdout.write(
+                f"A demo is already running at {address.url}: open it there "
+                "(CONTROL-C in its terminal stops it)."
+            )
+            return None
+        free = address.next_free()
+        if free is None:
+            raise CommandError(
+                f"Port {address.port} and the next ones on {address.host} are in use: "
+                "give a free address, e.g. `python example/manage.py demo 127.0.0.1:8765`."
+            )
+        self.stdout.write(
+            f"Port {address.port} is used by another program: serving on port {free.port}."
+        )
+        return free
 
     def set_up(self, modules: int | None) -> None:
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
