@@ -142,8 +142,10 @@ def start_demo(var_dir: Path, modules: int | None = MODULES, port: int | None = 
                 pass  # not serving yet
         if time.monotonic() > deadline:
             demo.kill()
-            pytest.fail(f"manage.py demo did not answer ({demo.url or 'no address'}):\n{demo.output}")
+            where = demo.url or "no address announced"
+            pytest.fail(f"manage.py demo did not answer ({where}):\n{demo.output}")
         time.sleep(0.2)
+
 
 def wait_until_gone(processes: list[dict[str, int]]) -> list[dict[str, int]]:
     """Wait for the processes (``{"pid", "start"}``) to end; returns those still alive."""

@@ -9,7 +9,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from tests.e2e.conftest import ROOT, PATIENCE, free_port, start_demo
+from tests.e2e.conftest import PATIENCE, ROOT, free_port, start_demo
 
 #: A corpus just big enough to serve.
 MODULES = 2
