@@ -99,6 +99,47 @@ def test_the_server_distribution_must_fit_the_backend(settings: Any, engine_url:
     assert "but the server is opensearch 3." in messages[0].msg
 
 
+#: What both settings styles are told when their Elasticsearch client meets another engine.
+SEARCH_SETTINGS_HINT = (
+    "SEARCH_SETTINGS (elasticsearch-django's style) connects to Elasticsearch only. For "
+    "OpenSearch or the embedded engine, replace it with djangoes' settings, which name the "
+    "backend: ES_SERVERS = {'default': {'ENGINE': 'djangoes.backends.opensearch.SimpleHttpBackend'"
+)
+ES_SERVERS_HINT = "Pick the ENGINE of ES_SERVERS['default'] for this server: "
+
+
+@pytest.mark.parametrize("style", ["SEARCH_SETTINGS", "ES_SERVERS"])
+def test_an_elasticsearch_client_meeting_opensearch_is_told_how_to_fix_it_in_its_style(
+    settings: Any, engine_url: str, style: str
+) -> None:
+    """The first request fails with the fix, not a bare 406; so does ``check --deploy``."""
+    from djangoes import connection
+    from djangoes.exceptions import TransportError
+
+    if style == "SEARCH_SETTINGS":
+        del settings.ES_SERVERS, settings.ES_INDICES
+        settings.SEARCH_SETTINGS = {"connections": {"default": engine_url}, "indexes": {"blog": {}}}
+        hint, other = SEARCH_SETTINGS_HINT, ES_SERVERS_HINT
+    else:
+        settings.ES_SERVERS = {"default": {"HOSTS": [engine_url], "INDICES": ["blog"]}}
+        settings.ES_INDICES = {"blog": {}}  # and the default ENGINE: Elasticsearch
+        hint, other = ES_SERVERS_HINT, SEARCH_SETTINGS_HINT
+    assert djangoes_messages() == []  # the settings themselves are right
+
+    with pytest.raises(TransportError) as info:
+        connection.search(index="blog", query={"match_all": {}})
+    message = str(info.value)
+    assert "The server refused the Elasticsearch client's media type" in message
+    assert "it is not Elasticsearch but OpenSearch or the embedded engine" in message
+    assert hint in message
+    assert other not in message
+
+    [check] = djangoes_messages(deploy=True)
+    assert check.id == "djangoes.E102"
+    assert "but the server is opensearch" in check.msg
+    assert str(check.hint).startswith(hint)
+
+
 def test_an_unsupported_server_version_is_reported(settings: Any) -> None:
     old = {"version": {"number": "7.10.2"}, "tagline": "You Know, for Search"}
     with recording_server(root=old) as server:

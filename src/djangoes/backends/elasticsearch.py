@@ -12,7 +12,7 @@ import inspect
 from typing import Any, ClassVar
 
 from djangoes.backends.abstracts import Base, resolve_class
-from djangoes.backends.features import BaseFeatures
+from djangoes.backends.features import BaseFeatures, engine_hint
 from djangoes.conf import Problem
 from djangoes.exceptions import (
     ConnectionError,
@@ -112,6 +112,13 @@ class BaseElasticsearchBackend(Base):
         if isinstance(exc, ApiError):
             status = exc.meta.status if exc.meta is not None else None
             message = describe_error_body(exc.body) or exc.message
+            if status == 406 and "vnd.elasticsearch" in message:
+                # OpenSearch (and the embedded engine) refuse the client's media types
+                message = (
+                    f"The server refused the Elasticsearch client's media type ({message}): "
+                    f"it is not Elasticsearch but OpenSearch or the embedded engine. "
+                    f"{engine_hint(self.alias)}"
+                )
             return self._error(error_class_for_status(status), message, status, exc.body)
         if isinstance(exc, TransportConnectionTimeout):
             return self._error(ConnectionTimeout, _explain(exc), None, None)

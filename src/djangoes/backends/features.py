@@ -32,6 +32,30 @@ def parse_version(text: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
+def engine_hint(alias: str) -> str:
+    """How to connect ``alias`` to the engine it found, in the words of the project's settings.
+
+    ``SEARCH_SETTINGS`` (elasticsearch-django's style) has no ``ENGINE``: it
+    connects with the Elasticsearch client only.
+    """
+    from django.conf import settings
+
+    if getattr(settings, "SEARCH_SETTINGS", None) is not None:
+        return (
+            "SEARCH_SETTINGS (elasticsearch-django's style) connects to Elasticsearch only. "
+            "For OpenSearch or the embedded engine, replace it with djangoes' settings, which "
+            "name the backend: ES_SERVERS = {'default': {'ENGINE': "
+            "'djangoes.backends.opensearch.SimpleHttpBackend' (or "
+            "'djangoes.backends.embedded.EmbeddedBackend'), 'HOSTS': [...], 'INDICES': [...]}}, "
+            "ES_INDICES and DJANGOES (see 'Migrating from elasticsearch-django')."
+        )
+    return (
+        f"Pick the ENGINE of ES_SERVERS[{alias!r}] for this server: "
+        "djangoes.backends.elasticsearch.* for Elasticsearch, djangoes.backends.opensearch.* "
+        "for OpenSearch, djangoes.backends.embedded.EmbeddedBackend for the embedded engine."
+    )
+
+
 class BaseFeatures:
     """Capabilities of the engine a backend talks to."""
 
@@ -74,8 +98,7 @@ class BaseFeatures:
                     f"Connection {alias!r} uses {type(self.connection).__name__}, which talks to "
                     f"{' or '.join(sorted(self.distributions))}, but the server is "
                     f"{distribution} {number}.",
-                    hint="Pick the ENGINE for this server: djangoes.backends.elasticsearch.* "
-                    "for Elasticsearch, djangoes.backends.opensearch.* for OpenSearch.",
+                    hint=engine_hint(alias),
                 )
             )
             return problems
