@@ -1,10 +1,12 @@
 from django.urls import path
 
-from library import views
+from djangoes.views import CompletionView
+from library import search, views
 
 app_name = "library"
 urlpatterns = [
-    path("", views.search, name="search"),
+    path("", views.EntrySearch.as_view(), name="search"),
     path("entry/<int:pk>/", views.entry, name="entry"),
-    path("suggest/", views.suggest, name="suggest"),
+    # names completing what is typed in the search box (autocomplete.js)
+    path("suggest/", CompletionView.as_view(index=search.INDEX, field="suggest"), name="suggest"),
 ]

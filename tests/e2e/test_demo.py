@@ -86,8 +86,18 @@ def search_narrow_page_and_open(page: Page, demo: Demo) -> tuple[str, str]:
     expect(page.locator('.facet[data-facet="kind"] li.selected')).to_contain_text("class")
     screenshot(page, "02-facet")
 
+    # the facet is multi-select: the other kinds stay listed, and a second one widens again
+    function = page.locator('.facet[data-facet="kind"] li', has_text="function")
+    functions = int(function.locator(".count").inner_text())
+    function.locator("a").click()
+    expect(page.locator(".chip")).to_have_count(2)
+    assert total(page) == expected + functions
+    kinds = {text.strip() for text in page.locator(".result .kind").all_text_contents()}
+    assert kinds <= {"class", "function"}
+
     # back to every kind, then the second page
-    page.locator(".chip").click()
+    page.locator(".chip", has_text="kind: function").click()
+    page.locator(".chip", has_text="kind: class").click()
     assert total(page) == everything
     page.locator('a[rel="next"]').click()
     expect(page.locator(".pages .current")).to_have_text(f"Page 2 of {-(-everything // PAGE_SIZE)}")
