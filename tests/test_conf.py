@@ -60,7 +60,7 @@ def test_index_defaults() -> None:
         "NAME": "blog",
         "ALIASES": [],
         "SETTINGS": {},
-        "TEST": {"NAME": "test_blog", "ALIASES": []},
+        "TEST": {"NAME": "test_blog", "ALIASES": [], "SETTINGS": None},
         "MODELS": [],
         "MAPPING": None,
     }
@@ -71,6 +71,7 @@ def test_test_aliases_default_to_prefixed_live_aliases() -> None:
     assert parsed.indices["blog"]["TEST"] == {
         "NAME": "test_blog_v1",
         "ALIASES": ["test_blog", "test_blog_public"],
+        "SETTINGS": None,
     }
 
 

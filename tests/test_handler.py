@@ -42,28 +42,63 @@ def test_unknown_alias_names_the_configured_ones(es_config: dict[str, Any]) -> N
     assert isinstance(info.value, KeyError)
 
 
-def test_connections_are_cached_per_thread(es_config: dict[str, Any]) -> None:
+def test_one_connection_and_one_client_per_process_shared_by_threads(
+    es_config: dict[str, Any],
+) -> None:
     main = connections["default"]
-    assert connections["default"] is main
     main.create_indices()
     main.index(id="1", document={"title": "one"}, refresh=True)
-    seen: list[Base] = []
+    main.close()  # the threads below race to build the client
+    start = threading.Barrier(8)
+    seen: list[tuple[Base, Any]] = []
     answers: list[int] = []
 
     def worker() -> None:
+        start.wait()
         conn = connections["default"]
-        seen.append(conn)
-        assert connections["default"] is conn
+        seen.append((conn, conn.client))
         answers.append(conn.count()["count"])
 
-    threads = [threading.Thread(target=worker) for _ in range(3)]
+    threads = [threading.Thread(target=worker) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert len(seen) == 3
-    assert len({id(c) for c in seen} | {id(main)}) == 4
-    assert answers == [1, 1, 1]
+    assert {id(conn) for conn, _ in seen} == {id(main)}
+    assert len({id(client) for _, client in seen}) == 1
+    assert answers == [1] * 8
+
+
+def test_close_all_closes_the_clients_of_every_thread(es_config: dict[str, Any]) -> None:
+    clients: list[Any] = []
+    thread = threading.Thread(target=lambda: clients.append(connections["multi"].client))
+    thread.start()
+    thread.join()
+    default_client = connections["default"].client
+    connections.close_all()
+    assert connections["multi"].client is not clients[0]
+    assert connections["default"].client is not default_client
+    assert connections["default"].ping()
+
+
+def test_each_thread_sees_its_own_requests_in_queries(
+    es_config: dict[str, Any], settings: Any
+) -> None:
+    settings.DEBUG = True
+    conn = connections["default"]
+    conn.reset_queries()
+    conn.ping()
+    other: list[list[str]] = []
+
+    def worker() -> None:
+        conn.info()
+        other.append([q["path"] for q in conn.queries])
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert [q["method"] for q in conn.queries] == ["HEAD"]
+    assert other == [["/"]]
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")

@@ -35,7 +35,7 @@ TEST_PREFIX = "test_"
 SERVER_KEYS = ("HOSTS", "ENGINE", "INDICES", "PARAMS", "TEST")
 SERVER_TEST_KEYS = ("INDICES",)
 INDEX_KEYS = ("NAME", "ALIASES", "SETTINGS", "TEST", "MODELS", "MAPPING")
-INDEX_TEST_KEYS = ("NAME", "ALIASES")
+INDEX_TEST_KEYS = ("NAME", "ALIASES", "SETTINGS")
 CREATE_BODY_KEYS = frozenset({"settings", "mappings", "aliases"})
 HOST_DICT_KEYS = ("host", "port", "scheme", "path_prefix", "url_prefix", "use_ssl")
 
@@ -63,6 +63,8 @@ class Problem:
 class IndexTestSettings(TypedDict):
     NAME: str
     ALIASES: list[str]
+    #: The creation body under test; None: the live SETTINGS.
+    SETTINGS: dict[str, Any] | None
 
 
 class IndexSettings(TypedDict):
@@ -120,6 +122,65 @@ class Settings:
         errors = self.errors
         if errors:
             raise errors[0].as_exception()
+
+
+def server_defaults() -> ServerSettings:
+    """An ES_SERVERS entry with every key at its default (a new object each call)."""
+    return ServerSettings(
+        HOSTS=list(DEFAULT_HOSTS),
+        ENGINE=DEFAULT_ENGINE,
+        INDICES=[],
+        PARAMS={},
+        TEST=ServerTestSettings(INDICES=None),
+    )
+
+
+def index_defaults(key: str, name: str | None = None, aliases: Sequence[str] = ()) -> IndexSettings:
+    """An ES_INDICES entry for ``key`` with every other key at its default."""
+    name = key if name is None else name
+    return IndexSettings(
+        KEY=key,
+        NAME=name,
+        ALIASES=list(aliases),
+        SETTINGS={},
+        TEST=IndexTestSettings(
+            NAME=TEST_PREFIX + name, ALIASES=[TEST_PREFIX + a for a in aliases], SETTINGS=None
+        ),
+        MODELS=[],
+        MAPPING=None,
+    )
+
+
+def complete_server(raw: Mapping[str, Any]) -> ServerSettings:
+    """A copy of an ES_SERVERS entry with the missing keys filled in (no validation).
+
+    For server dicts built by hand (``Base('alias', {}, {...})``, as the 0.3
+    tests do); settings read by the connection handler are validated by
+    :func:`parse` instead.
+    """
+    given: dict[str, Any] = copy.deepcopy(dict(raw))
+    test: Mapping[str, Any] = given.pop("TEST", None) or {}
+    server = server_defaults()
+    server.update(given)  # type: ignore[typeddict-item]
+    server["TEST"] = ServerTestSettings(INDICES=list(test.get("INDICES") or []) or None)
+    return server
+
+
+def complete_index(key: str, raw: Mapping[str, Any]) -> IndexSettings:
+    """A copy of an ES_INDICES entry with the missing keys filled in (no validation)."""
+    raw = copy.deepcopy(dict(raw))
+    index = index_defaults(key, raw.get("NAME") or key, raw.get("ALIASES") or ())
+    index["KEY"] = raw.get("KEY", key)
+    settings = raw.get("SETTINGS")
+    index["SETTINGS"] = creation_body(settings) if isinstance(settings, Mapping) else {}
+    index["MODELS"] = list(raw.get("MODELS") or [])
+    index["MAPPING"] = raw.get("MAPPING")
+    test = raw.get("TEST") or {}
+    index["TEST"]["NAME"] = test.get("NAME", index["TEST"]["NAME"])
+    index["TEST"]["ALIASES"] = list(test.get("ALIASES", index["TEST"]["ALIASES"]))
+    if isinstance(test.get("SETTINGS"), Mapping):
+        index["TEST"]["SETTINGS"] = creation_body(test["SETTINGS"])
+    return index
 
 
 # ---------------------------------------------------------------------------
@@ -481,7 +542,13 @@ def _parse_index(key: object, value: object, problems: list[Problem]) -> IndexSe
         test.get("ALIASES", [TEST_PREFIX + a for a in aliases]),
         problems,
     )
-    if test_name is None or test_aliases is None:
+    test_settings = _mapping(
+        f"{where}['TEST']['SETTINGS']",
+        test.get("SETTINGS"),
+        problems,
+        hint="The creation body used under test, e.g. {'settings': {'number_of_replicas': 0}}.",
+    )
+    if test_name is None or test_aliases is None or test_settings is None:
         return None
     live = {name, *aliases}
     clash = sorted(live & {test_name, *test_aliases})
@@ -501,7 +568,11 @@ def _parse_index(key: object, value: object, problems: list[Problem]) -> IndexSe
         NAME=name,
         ALIASES=aliases,
         SETTINGS=creation_body(settings),
-        TEST=IndexTestSettings(NAME=test_name, ALIASES=test_aliases),
+        TEST=IndexTestSettings(
+            NAME=test_name,
+            ALIASES=test_aliases,
+            SETTINGS=creation_body(test_settings) if "SETTINGS" in test else None,
+        ),
         MODELS=models,
         MAPPING=mapping,
     )
@@ -632,7 +703,7 @@ def _parse_server(
         ok = False
     else:
         _check_keys(f"{where}['TEST']", test, SERVER_TEST_KEYS, problems)
-        if test.get("INDICES") is not None:
+        if test.get("INDICES"):  # empty means "not overridden", as in djangoes 0.3
             test_indices = _parse_server_indices(
                 f"{where}['TEST']['INDICES']", test["INDICES"], indices, problems
             )

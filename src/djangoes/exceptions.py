@@ -77,8 +77,10 @@ class ConnectionDoesNotExist(DjangoesError, KeyError):
 class IndexDoesNotExist(DjangoesError, KeyError):
     """An index key was asked for that the connection or ``ES_INDICES`` does not have."""
 
-    def __init__(self, index: str, message: str) -> None:
+    def __init__(self, index: str, message: str | None = None) -> None:
         self.index = index
+        if message is None:
+            message = f"The index {index!r} doesn't exist: it is not a key of ES_INDICES."
         super().__init__(message)
 
     def __str__(self) -> str:

@@ -1,10 +1,16 @@
 """The connection handler behind ``djangoes.connections`` and ``djangoes.connection``.
 
 Like ``django.db.connections``: settings are read on first use (never at
-import), validated once, copied; one connection per alias and per thread;
-after a fork the child drops the connections it inherited so that no socket
-is shared between processes; a change of ``ES_SERVERS`` / ``ES_INDICES``
-(``override_settings``) resets everything.
+import), validated once, copied; a change of ``ES_SERVERS`` / ``ES_INDICES``
+(``override_settings``) resets everything. Unlike database connections,
+search clients are thread-safe pools: there is one connection (one client)
+per alias and per process, shared by its threads, the way django-redis keeps
+one pool per process. After a fork the child drops the connections it
+inherited and builds its own, so no socket is shared between processes.
+
+The handler also keeps djangoes 0.3's methods (``ensure_server_defaults``,
+``prepare_index_test_settings``, ``get_server_indices``...): they work on the
+handler's own normalised copies of the settings, never on the user's dicts.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import copy
 import os
 import threading
+import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -26,18 +33,21 @@ from djangoes.conf import (
     IndexSettings,
     Problem,
     ServerSettings,
+    ServerTestSettings,
     Settings,
+    index_defaults,
     parse,
     scrub_problems,
+    server_defaults,
 )
-from djangoes.exceptions import ConnectionDoesNotExist, IndexDoesNotExist
+from djangoes.exceptions import ConfigurationError, ConnectionDoesNotExist, IndexDoesNotExist
 from djangoes.options import Options, parse_options
 from djangoes.redact import secret_values
 
 if TYPE_CHECKING:
     from djangoes.backends.abstracts import Base
 
-__all__ = ["DEFAULT_ES_ALIAS", "ConnectionHandler", "ConnectionProxy"]
+__all__ = ["DEFAULT_ES_ALIAS", "ConnectionHandler", "ConnectionProxy", "load_backend"]
 
 SETTING_NAMES = frozenset({"ES_SERVERS", "ES_INDICES", "DJANGOES", "SEARCH_SETTINGS", "BASE_DIR"})
 
@@ -68,8 +78,10 @@ class ConnectionHandler:
         self._indices_arg = indices
         self._lock = threading.RLock()
         self._parsed: Settings | None = None
-        self._generation = 0
-        self._local = threading.local()
+        #: This process's connections, shared by its threads.
+        self._connections: dict[str, Base] = {}
+        #: Every connection made by load_backend in this process, for name switches.
+        self._made: weakref.WeakSet[Base] = weakref.WeakSet()
         self._pid = os.getpid()
         self._test_names: TestNames | None = None
         self._receiver_connected = False
@@ -145,21 +157,32 @@ class ConnectionHandler:
 
     @property
     def servers(self) -> dict[str, ServerSettings]:
-        """Normalised ES_SERVERS (a copy; changing it changes nothing)."""
-        return copy.deepcopy(self.settings.servers)
+        """ES_SERVERS, normalised: the handler's own copy (the setting is never changed).
+
+        Connections are made from it: changing an entry here changes the
+        connections made afterwards (``del connections[alias]`` makes one
+        anew), as in djangoes 0.3. Raises ConfigurationError (an
+        ``ImproperlyConfigured``) when the settings are wrong, e.g. without a
+        ``'default'`` server.
+        """
+        parsed = self.settings
+        parsed.raise_first_error()
+        return parsed.servers
 
     @property
     def indices(self) -> dict[str, IndexSettings]:
-        """Normalised ES_INDICES with live names (a copy)."""
-        return copy.deepcopy(self.settings.indices)
+        """ES_INDICES, normalised, with live names: the handler's own copy (see :attr:`servers`)."""
+        parsed = self.settings
+        parsed.raise_first_error()
+        return parsed.indices
 
     def reset(self) -> None:
-        """Forget the parsed settings and every connection (all threads)."""
+        """Forget the parsed settings and close every connection of this process."""
         with self._lock:
             self._parsed = None
-            self._generation += 1
-        self.close_all()
-        self._local = threading.local()
+            connections, self._connections = self._connections, {}
+        for conn in connections.values():
+            conn.close()
 
     def check_problems(self) -> list[Problem]:
         """Every configuration problem, for the system checks (no network)."""
@@ -186,6 +209,88 @@ class ConnectionHandler:
                 )
         return problems
 
+    # -- djangoes 0.3 -----------------------------------------------------------
+
+    def ensure_server_defaults(self, alias: str) -> None:
+        """Put the defaults into the handler's settings for server ``alias``.
+
+        Settings are normalised when read, so this only restores keys removed
+        from :attr:`servers` since. Raises ConnectionDoesNotExist for an alias
+        ES_SERVERS does not have.
+        """
+        server = self._server(alias)
+        for key, value in server_defaults().items():
+            server.setdefault(key, value)  # type: ignore[misc]
+
+    def ensure_index_defaults(self, alias: str) -> None:
+        """Put the defaults into the handler's settings for index ``alias`` (an ES_INDICES key).
+
+        Raises IndexDoesNotExist for a key ES_INDICES does not have.
+        """
+        index = self._index(alias)
+        for key, value in index_defaults(alias, index.get("NAME") or alias).items():
+            index.setdefault(key, value)  # type: ignore[misc]
+
+    def prepare_server_test_settings(self, alias: str) -> None:
+        """Make sure server ``alias`` has its ``TEST`` settings (``INDICES``)."""
+        server = self._server(alias)
+        test = server.setdefault("TEST", ServerTestSettings(INDICES=None))
+        test.setdefault("INDICES", None)
+
+    def prepare_index_test_settings(self, alias: str) -> None:
+        """Make sure index ``alias`` has its ``TEST`` settings, and that they are not live names.
+
+        Raises IndexDoesNotExist for an unknown key, and ConfigurationError
+        (an ``ImproperlyConfigured``) when the test NAME or an alias of TEST
+        ALIASES is a live name.
+        """
+        self.ensure_index_defaults(alias)
+        index = self._index(alias)
+        defaults = index_defaults(alias, index["NAME"], index["ALIASES"])["TEST"]
+        test = index.setdefault("TEST", defaults)
+        for key, value in defaults.items():
+            test.setdefault(key, value)  # type: ignore[misc]
+        live = {index["NAME"], *index["ALIASES"]}
+        for name in (test["NAME"], *test["ALIASES"]):
+            if name in live:
+                raise ConfigurationError(
+                    f"ES_INDICES[{alias!r}]['TEST'] uses the live name {name!r}: tests would "
+                    "write to the live index. Give TEST a NAME and ALIASES different from "
+                    "NAME and ALIASES."
+                )
+
+    def get_server_indices(self, server: Mapping[str, Any]) -> dict[str, IndexSettings]:
+        """``{key: index settings}`` of the indices a server entry lists in ``INDICES``.
+
+        ``server`` need not be one of :attr:`servers` (only its ``INDICES`` is
+        read). Each index gets its defaults and test settings prepared; the
+        result holds copies. Raises IndexDoesNotExist for a key ES_INDICES
+        does not have.
+        """
+        result: dict[str, IndexSettings] = {}
+        for key in server.get("INDICES") or []:
+            self.prepare_index_test_settings(key)
+            result[key] = copy.deepcopy(self._index(key))
+        return result
+
+    def _server(self, alias: str) -> ServerSettings:
+        servers = self.servers
+        try:
+            return servers[alias]
+        except KeyError:
+            raise ConnectionDoesNotExist(alias, list(servers)) from None
+
+    def _index(self, key: str) -> IndexSettings:
+        indices = self.indices
+        try:
+            return indices[key]
+        except KeyError:
+            raise IndexDoesNotExist(
+                key,
+                f"ES_INDICES has no index {key!r}; configured: "
+                f"{', '.join(map(repr, indices)) or 'none'}.",
+            ) from None
+
     # -- test names ------------------------------------------------------------
 
     @property
@@ -194,21 +299,34 @@ class ConnectionHandler:
         return self._test_names
 
     def use_test_names(self, suffix: str = "") -> TestNames | None:
-        """Switch every connection to the TEST names (plus ``suffix``); returns the old mode."""
-        previous = self._test_names
-        self._test_names = TestNames(suffix)
-        self._drop_connections()
+        """Switch every connection to the TEST names (plus ``suffix``); returns the old mode.
+
+        Connection objects taken before the switch switch too: none of them
+        can reach a live index afterwards.
+        """
+        with self._lock:
+            previous = self._test_names
+            self._test_names = TestNames(suffix)
+            self._switch_names()
         return previous
 
     def use_live_names(self, previous: TestNames | None = None) -> None:
         """Leave test mode (or go back to ``previous``, as returned by use_test_names)."""
-        self._test_names = previous
-        self._drop_connections()
-
-    def _drop_connections(self) -> None:
         with self._lock:
-            self._generation += 1
-        self.close_all()
+            self._test_names = previous
+            self._switch_names()
+
+    def _switch_names(self) -> None:
+        """Give every connection of this process the names of the current mode."""
+        for conn in list(self._made):
+            # When its settings are gone (override_settings ended) a connection
+            # keeps the names it had: the guard then refuses them too.
+            try:
+                conn.set_server_indices(self._indices_for(conn.server))
+            except (IndexDoesNotExist, ConfigurationError):
+                self._guard(conn, own_names_live=True)
+            else:
+                self._guard(conn)
 
     def _index_for_mode(self, index: IndexSettings) -> IndexSettings:
         index = copy.deepcopy(index)
@@ -216,7 +334,37 @@ class ConnectionHandler:
         if mode is not None:
             index["NAME"] = index["TEST"]["NAME"] + mode.suffix
             index["ALIASES"] = [a + mode.suffix for a in index["TEST"]["ALIASES"]]
+            if index["TEST"]["SETTINGS"] is not None:
+                index["SETTINGS"] = copy.deepcopy(index["TEST"]["SETTINGS"])
         return index
+
+    def _indices_for(self, server: ServerSettings) -> dict[str, IndexSettings]:
+        """The indices of ``server`` in the current mode (TEST INDICES under test)."""
+        parsed = self.settings
+        parsed.raise_first_error()
+        keys = server["INDICES"]
+        if self._test_names is not None and server["TEST"]["INDICES"]:
+            keys = server["TEST"]["INDICES"]
+        indices: dict[str, IndexSettings] = {}
+        for key in keys:
+            if key not in parsed.indices:
+                raise IndexDoesNotExist(
+                    key,
+                    f"ES_INDICES has no index {key!r}; configured: "
+                    f"{', '.join(map(repr, parsed.indices)) or 'none'}.",
+                )
+            indices[key] = self._index_for_mode(parsed.indices[key])
+        return indices
+
+    def _guard(self, conn: Base, *, own_names_live: bool = False) -> None:
+        """Under test names, make ``conn`` refuse requests to any live index name."""
+        if self._test_names is None:
+            conn.query_log.guard = None
+            return
+        live, replacement = self._live_guard_names()
+        own = {n for i in conn.server_indices.values() for n in (i["NAME"], *i["ALIASES"])}
+        live = live | own if own_names_live else live - own
+        conn.query_log.guard = make_live_guard(conn.alias, live, replacement)
 
     def index_settings(self, key: str) -> IndexSettings:
         """ES_INDICES[key] normalised, with the names in effect (test names in tests)."""
@@ -246,14 +394,25 @@ class ConnectionHandler:
     # -- connections -------------------------------------------------------------
 
     def check_for_multiprocess(self) -> None:
-        """Drop inherited connections if the PID changed (we are in a forked child)."""
+        """Drop inherited connections if the PID changed (we are in a forked child).
+
+        They are forgotten, not closed: their sockets belong to the parent.
+        """
         pid = os.getpid()
         if pid != self._pid:
-            self._pid = pid
-            self._local = threading.local()
+            with self._lock:
+                if pid != self._pid:
+                    self._pid = pid
+                    self._connections = {}
+                    self._made = weakref.WeakSet()
 
     def load_backend(self, alias: str) -> Base:
-        """Create (not cache) the connection for ``alias``."""
+        """Create (not cache) the connection for ``alias``, with the names in effect.
+
+        Raises ConnectionDoesNotExist for an unknown alias and
+        ConfigurationError (an ``ImproperlyConfigured``) for wrong settings or
+        an unusable ENGINE.
+        """
         parsed = self.settings
         parsed.raise_first_error()
         try:
@@ -264,44 +423,37 @@ class ConnectionHandler:
             backend_class = import_backend_class(server["ENGINE"])
         except ValueError as exc:
             raise _engine_problem(alias, server["ENGINE"], exc).as_exception() from None
-        keys = server["INDICES"]
-        if self._test_names is not None and server["TEST"]["INDICES"] is not None:
-            keys = server["TEST"]["INDICES"]
-        indices = [self._index_for_mode(parsed.indices[key]) for key in keys]
-        backend = backend_class(alias, server, indices)
+        backend = backend_class(alias, server, self._indices_for(server))
         backend.ensure_client_library()
-        if self._test_names is not None:
-            live, replacement = self._live_guard_names()
-            live -= {n for i in indices for n in (i["NAME"], *i["ALIASES"])}
-            backend.query_log.guard = make_live_guard(alias, live, replacement)
+        with self._lock:
+            self._guard(backend)
+            self._made.add(backend)
         return backend
 
-    def _cache(self) -> dict[str, Base]:
-        self.check_for_multiprocess()
-        local = self._local
-        if getattr(local, "generation", None) != self._generation:
-            for conn in getattr(local, "connections", {}).values():
-                conn.close()
-            local.connections = {}
-            local.generation = self._generation
-        connections: dict[str, Base] = local.connections
-        return connections
-
     def __getitem__(self, alias: str) -> Base:
-        cache = self._cache()
+        self.check_for_multiprocess()
         try:
-            return cache[alias]
+            return self._connections[alias]
         except KeyError:
             pass
-        conn = self.load_backend(alias)
-        cache[alias] = conn
+        with self._lock:
+            conn = self._connections.get(alias)
+            if conn is None:
+                conn = self.load_backend(alias)
+                self._connections[alias] = conn
         return conn
 
     def __setitem__(self, alias: str, conn: Base) -> None:
-        self._cache()[alias] = conn
+        self.check_for_multiprocess()
+        with self._lock:
+            self._connections[alias] = conn
+            self._made.add(conn)
+            self._guard(conn)
 
     def __delitem__(self, alias: str) -> None:
-        del self._cache()[alias]
+        self.check_for_multiprocess()
+        with self._lock:
+            del self._connections[alias]
 
     def __contains__(self, alias: object) -> bool:
         return alias in self.settings.servers
@@ -311,19 +463,17 @@ class ConnectionHandler:
         return iter(list(self.settings.servers))
 
     def all(self, initialized_only: bool = False) -> list[Base]:
-        """Every configured connection (or only those already created in this thread)."""
+        """Every configured connection (or only those already made in this process)."""
         if initialized_only:
-            return list(self._cache().values())
+            self.check_for_multiprocess()
+            return list(self._connections.values())
         return [self[alias] for alias in self]
 
     def close_all(self) -> None:
-        """Close the connections of this thread (they reopen on next use)."""
-        local = self._local
-        if getattr(local, "generation", None) is None:
-            return
-        for conn in list(getattr(local, "connections", {}).values()):
+        """Close the clients of every connection of this process (they reopen on next use)."""
+        self.check_for_multiprocess()
+        for conn in list(self._connections.values()):
             conn.close()
-        local.connections = {}
 
     def reset_queries(self) -> None:
         """Empty ``queries`` of this thread's connections (done at each HTTP request)."""
@@ -345,6 +495,20 @@ class ConnectionHandler:
         return DEFAULT_ES_ALIAS if DEFAULT_ES_ALIAS in holders else holders[0]
 
 
+def load_backend(backend_class_path: str) -> type[Base]:
+    """The backend class named by a dotted path (an ENGINE value), as in djangoes 0.3.
+
+    Raises ConfigurationError (an ``ImproperlyConfigured``) saying why the
+    path cannot be used.
+    """
+    try:
+        return import_backend_class(backend_class_path)
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"{backend_class_path!r} isn't an available djangoes backend: {exc}."
+        ) from None
+
+
 def _engine_problem(alias: str, engine: str, exc: Exception) -> Problem:
     return Problem(
         "djangoes.E005",
@@ -357,14 +521,25 @@ def _engine_problem(alias: str, engine: str, exc: Exception) -> Problem:
 
 
 class ConnectionProxy:
-    """A stand-in for ``connections[alias]`` that always uses the current thread's connection."""
+    """A stand-in for ``connections[alias]`` that always uses the handler's current connection.
 
-    def __init__(self, connections: ConnectionHandler, alias: str) -> None:
+    ``ConnectionProxy(connections, alias)`` as in Django; djangoes 0.3's
+    ``ConnectionProxy(alias)`` proxies ``djangoes.connections``.
+    """
+
+    def __init__(
+        self, connections: ConnectionHandler | str | None, alias: str | None = None
+    ) -> None:
+        if alias is None and not isinstance(connections, ConnectionHandler):
+            connections, alias = None, connections or DEFAULT_ES_ALIAS
         self.__dict__["_connections"] = connections
-        self.__dict__["_alias"] = alias
+        self.__dict__["_alias"] = alias or DEFAULT_ES_ALIAS
 
     def _conn(self) -> Base:
-        return self._connections[self._alias]  # type: ignore[no-any-return]
+        handler = self._connections
+        if handler is None:
+            from djangoes import connections as handler  # the package's handler, made after us
+        return handler[self._alias]  # type: ignore[no-any-return]
 
     def __getattr__(self, item: str) -> Any:
         return getattr(self._conn(), item)

@@ -18,6 +18,7 @@ index creation for tests — is shared and lives here.
 from __future__ import annotations
 
 import importlib
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -30,7 +31,13 @@ from django.utils.module_loading import import_string
 from djangoes.backends.api import SPECS, Call, CallError, normalize_call
 from djangoes.backends.features import BaseFeatures, parse_version
 from djangoes.backends.querylog import QueryEntry, QueryLog
-from djangoes.conf import Problem, did_you_mean, scrub_problems
+from djangoes.conf import (
+    Problem,
+    complete_index,
+    complete_server,
+    did_you_mean,
+    scrub_problems,
+)
 from djangoes.exceptions import (
     ConfigurationError,
     DjangoesError,
@@ -139,14 +146,42 @@ class Base:
     uses_hosts: ClassVar[bool] = True
 
     def __init__(
-        self, alias: str, server: ServerSettings, indices: Sequence[IndexSettings]
+        self,
+        alias: str,
+        server: Mapping[str, Any],
+        indices: Mapping[str, Mapping[str, Any]] | Sequence[Mapping[str, Any]],
     ) -> None:
+        """``server``: the ES_SERVERS entry; ``indices``: ``{ES_INDICES key: entry}``.
+
+        As in djangoes 0.3, both may be partial dicts (missing keys get their
+        defaults) and ``indices`` may also be a list of entries. The backend
+        keeps copies: the caller's dicts are never changed.
+        """
         self.alias = alias
-        self.server = server
-        self.server_indices: list[IndexSettings] = list(indices)
+        self.server: ServerSettings = complete_server(server)
         self._client: Any = None
+        self._client_lock = threading.Lock()
         self.query_log = QueryLog(alias)
         self.features = self.features_class(self)
+        self.server_indices: dict[str, IndexSettings] = {}
+        self.set_server_indices(indices)
+
+    def set_server_indices(
+        self, indices: Mapping[str, Mapping[str, Any]] | Sequence[Mapping[str, Any]]
+    ) -> None:
+        """Use ``indices`` from now on (the names switch at once; the client stays).
+
+        The connection handler calls it when it switches between live and test
+        names, so a connection taken earlier follows the switch.
+        """
+        items = (
+            list(indices.items())
+            if isinstance(indices, Mapping)
+            else [(i.get("KEY") or i.get("NAME") or "", i) for i in indices]
+        )
+        self.server_indices = {key: complete_index(key, value) for key, value in items}
+        for name in ("indices", "index_names", "alias_names", "_target_names"):
+            self.__dict__.pop(name, None)
 
     def __repr__(self) -> str:
         return (
@@ -277,7 +312,9 @@ class Base:
     def client(self) -> Any:
         """The raw client of the library underneath, created on first use."""
         if self._client is None:
-            self.configure_client()
+            with self._client_lock:  # threads share the connection: build one client
+                if self._client is None:
+                    self.configure_client()
             if self._client is None:
                 raise NotImplementedError(
                     f"{type(self).__name__}.configure_client() did not set self.client"
@@ -332,7 +369,7 @@ class Base:
     def get_indices(self) -> list[str]:
         """Names to search: each index's aliases if it has any, else its name."""
         names: list[str] = []
-        for index in self.server_indices:
+        for index in self.server_indices.values():
             for name in index["ALIASES"] or [index["NAME"]]:
                 if name not in names:
                     names.append(name)
@@ -341,7 +378,7 @@ class Base:
     def get_index_names(self) -> list[str]:
         """Names of the configured indices, without their aliases."""
         names: list[str] = []
-        for index in self.server_indices:
+        for index in self.server_indices.values():
             if index["NAME"] not in names:
                 names.append(index["NAME"])
         return names
@@ -349,28 +386,33 @@ class Base:
     def get_alias_names(self) -> list[str]:
         """Names of the configured aliases, without the indices."""
         names: list[str] = []
-        for index in self.server_indices:
+        for index in self.server_indices.values():
             for alias in index["ALIASES"]:
                 if alias not in names:
                     names.append(alias)
         return names
 
-    def get_indices_with_settings(self) -> dict[str, dict[str, Any]]:
-        """``{index name: creation body}``: mapping file, SETTINGS and the index's ALIASES."""
+    def get_indices_with_settings(self) -> dict[str, dict[str, Any] | None]:
+        """``{index name: creation body}``: mapping file, SETTINGS and the index's ALIASES.
+
+        The body is what today's engines accept: plain index settings given
+        as SETTINGS come wrapped in ``{'settings': ...}``. ``None`` when there
+        is nothing to send (as in djangoes 0.3 for an index without SETTINGS).
+        """
         from djangoes.mappings import index_creation_body
 
-        result: dict[str, dict[str, Any]] = {}
-        for index in self.server_indices:
+        result: dict[str, dict[str, Any] | None] = {}
+        for index in self.server_indices.values():
             body = index_creation_body(index)
             if index["ALIASES"]:
                 aliases = dict(body.get("aliases") or {})
                 for alias in index["ALIASES"]:
                     aliases.setdefault(alias, {})
                 body["aliases"] = aliases
-            result[index["NAME"]] = body
+            result[index["NAME"]] = body or None
         return result
 
-    def get_server_indices(self) -> dict[str, dict[str, Any]]:
+    def get_server_indices(self) -> dict[str, dict[str, Any] | None]:
         """Deprecated spelling of :meth:`get_indices_with_settings` (0.3 guide)."""
         warnings.warn(
             "get_server_indices() is deprecated: use get_indices_with_settings().",
@@ -396,13 +438,13 @@ class Base:
 
     def get_index_settings(self, key: str) -> IndexSettings:
         """The settings of the index configured as ``key`` (its ES_INDICES key)."""
-        for index in self.server_indices:
+        for index in self.server_indices.values():
             if index["KEY"] == key:
                 return index
         raise IndexDoesNotExist(
             key,
             f"Connection {self.alias!r} has no index {key!r}; its indices are "
-            f"{[i['KEY'] for i in self.server_indices]!r}.",
+            f"{list(self.server_indices)!r}.",
         )
 
     def create_indices(self, *, exist_ok: bool = False) -> list[str]:
@@ -444,11 +486,11 @@ class Base:
     def _target_names(self) -> dict[str, str]:
         """Every name a call may target -> the name to send (keys resolve to NAME)."""
         names: dict[str, str] = {}
-        for index in self.server_indices:
+        for index in self.server_indices.values():
             names[index["NAME"]] = index["NAME"]
             for alias in index["ALIASES"]:
                 names[alias] = alias
-        for index in self.server_indices:
+        for index in self.server_indices.values():
             names.setdefault(index["KEY"], index["NAME"])
         return names
 
@@ -464,13 +506,13 @@ class Base:
                     )
                 return list(self.indices)
             if len(self.server_indices) != 1:
-                keys = [i["KEY"] for i in self.server_indices]
+                keys = list(self.server_indices)
                 raise SingleIndexOperationError(
                     f"{api}() works on one index but connection {self.alias!r} has "
                     f"{len(keys)} indices ({', '.join(map(repr, keys)) or 'none'}). Pass "
                     "index= with one of them, or use a connection with a single index."
                 )
-            return self.server_indices[0]["NAME"]
+            return next(iter(self.server_indices.values()))["NAME"]
         requested = [index] if isinstance(index, str) else index
         if not isinstance(requested, (list, tuple)) or not all(
             isinstance(n, str) for n in requested

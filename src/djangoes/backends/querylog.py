@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, TypedDict
 from urllib.parse import unquote
+from weakref import WeakKeyDictionary
 
 from django.conf import settings
 
@@ -65,14 +68,43 @@ def _dumps(value: Any) -> str:
 
 
 class QueryLog:
-    """Request recording for one connection."""
+    """Request recording for one connection.
+
+    A connection is shared by the threads of a process, but its ``entries``
+    are each thread's own, like ``django.db``'s ``connection.queries``: a
+    request handler sees its own requests, and resets only those. A helper
+    thread working for another one records into that thread's entries
+    (:meth:`on_behalf_of`).
+    """
 
     def __init__(self, alias: str) -> None:
         self.alias = alias
-        self.entries: deque[QueryEntry] = deque(maxlen=QUERIES_LIMIT)
+        self._lock = threading.Lock()
+        self._entries: WeakKeyDictionary[threading.Thread, deque[QueryEntry]] = WeakKeyDictionary()
+        self._local = threading.local()
         self.force_debug = False
         #: Called with the request path before it is sent; may raise to refuse it.
         self.guard: Callable[[str, str], None] | None = None
+
+    @property
+    def entries(self) -> deque[QueryEntry]:
+        """The requests recorded for this thread (bounded to QUERIES_LIMIT)."""
+        owner = getattr(self._local, "owner", None) or threading.current_thread()
+        with self._lock:
+            entries = self._entries.get(owner)
+            if entries is None:
+                entries = self._entries[owner] = deque(maxlen=QUERIES_LIMIT)
+        return entries
+
+    @contextmanager
+    def on_behalf_of(self, owner: threading.Thread) -> Iterator[None]:
+        """Record the requests this thread sends in the block into ``owner``'s entries."""
+        previous = getattr(self._local, "owner", None)
+        self._local.owner = owner
+        try:
+            yield
+        finally:
+            self._local.owner = previous
 
     @property
     def enabled(self) -> bool:

@@ -89,8 +89,8 @@ class SearchPanel(Panel):  # type: ignore[misc]  # debug_toolbar ships no type h
     title = _("Search requests")
     nav_title = _("Search")
     template = "djangoes/debug_toolbar/search.html"
-    # The request log belongs to the connections of the thread serving the
-    # request; an async view may make its requests on other threads.
+    # The request log is kept per thread (the thread serving the request);
+    # an async view may make its requests on other threads.
     is_async = False
 
     @property
@@ -105,7 +105,7 @@ class SearchPanel(Panel):  # type: ignore[misc]  # debug_toolbar ships no type h
         ) % {"count": count, "time": stats.get("total_milliseconds", 0.0)}
 
     def generate_stats(self, request: HttpRequest, response: HttpResponse) -> None:
-        """Record the requests this thread's connections made while serving ``request``."""
+        """Record the requests the connections made for this thread while serving ``request``."""
         from djangoes import connections
 
         entries: list[QueryEntry] = []

@@ -31,6 +31,7 @@ class Sender:
         #: The loader's connection: its client is thread-safe, and its request
         #: log then lists the requests sent from here.
         self.conn = conn
+        self._owner = threading.current_thread()
         self.result = SyncResult()
         #: Documents whose request was answered (read by the loader for progress).
         self.documents_sent = 0
@@ -41,6 +42,10 @@ class Sender:
         self._thread.start()
 
     def _run(self) -> None:
+        with self.conn.query_log.on_behalf_of(self._owner):
+            self._send_all()
+
+    def _send_all(self) -> None:
         from djangoes.sync.engine import execute_bulk
 
         while True:

@@ -246,7 +246,7 @@ def create_test_indices(
     return [name for _, name in created]
 
 
-def _create_index(conn: Base, name: str, body: dict[str, Any]) -> None:
+def _create_index(conn: Base, name: str, body: dict[str, Any] | None) -> None:
     try:
         conn.meta.indices.create(index=name, body=body or None)
     except BadRequestError as exc:
@@ -262,7 +262,7 @@ def _create_index(conn: Base, name: str, body: dict[str, Any]) -> None:
         _delete_index(conn, name)
         # Its test aliases may also still point to indices of that run (a
         # rebuild's new index, say); left there, they would get two indices.
-        for alias in body.get("aliases") or {}:
+        for alias in (body or {}).get("aliases") or {}:
             for target in _indices_behind(conn, alias):
                 _delete_index(conn, target)
         conn.meta.indices.create(index=name, body=body or None)
