@@ -8,6 +8,7 @@
      ├── IndexDoesNotExist (also KeyError)
      ├── SingleIndexOperationError (also ValueError)
      ├── LiveIndexAccessError (also RuntimeError)
+ ├── RemovedAPIError (also NotImplementedError)
      └── TransportError                 .status, .info, __cause__ = client error
           ├── ConnectionError (also builtins.ConnectionError)   status None
           │    └── ConnectionTimeout (also TimeoutError)
@@ -43,6 +44,7 @@ __all__ = [
     "IndexDoesNotExist",
     "LiveIndexAccessError",
     "NotFoundError",
+    "RemovedAPIError",
     "SingleIndexOperationError",
     "TransportError",
     "describe_error_body",
@@ -93,6 +95,10 @@ class SingleIndexOperationError(DjangoesError, ValueError):
 
 class LiveIndexAccessError(DjangoesError, RuntimeError):
     """Code running under test settings tried to reach a live (non-test) index."""
+
+
+class RemovedAPIError(DjangoesError, NotImplementedError):
+    """An API of djangoes 0.3's time that the engines removed; the message says what replaced it."""
 
 
 class TransportError(DjangoesError):

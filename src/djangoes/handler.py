@@ -551,7 +551,7 @@ class ConnectionProxy:
         delattr(self._conn(), name)
 
     def __contains__(self, key: str) -> bool:
-        return key in self._conn()  # type: ignore[operator]
+        return key in self._conn()  # type: ignore[attr-defined]
 
     def __eq__(self, other: object) -> bool:
         return self._conn() == other

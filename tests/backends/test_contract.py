@@ -85,7 +85,8 @@ def test_document_round_trip_body_style(blog: Base) -> None:
 
 def test_the_guides_positional_calls_still_run(blog: Base) -> None:
     """The 0.3 guide: ``create(doc_id, doc)``, ``search(doc_type, body)``, ``search(body)``."""
-    blog.create("1", {"title": "Positional", "tag": "x"})
+    with pytest.warns(DeprecationWarning, match=r"read as create\(id, document\)"):
+        blog.create("1", {"title": "Positional", "tag": "x"})
     blog.refresh()
     query = {"query": {"match": {"title": "positional"}}}
     with pytest.warns(DeprecationWarning, match="doc_type is ignored"):
@@ -245,7 +246,7 @@ def test_bad_arguments_name_the_connection_and_the_method(blog: Base) -> None:
     with pytest.raises(TypeError, match=r"connections\['default'\]\.index\(\) needs 'document'"):
         blog.index(id="1")
     with pytest.raises(TypeError, match=r"takes at most 2 positional arguments"):
-        blog.index("1", {}, "extra")
+        blog.index("entry", {}, "1", "extra")
     with pytest.raises(TypeError, match="got both 'body' and 'document'"):
         blog.index(id="1", body={}, document={})
 

@@ -74,8 +74,12 @@ def test_multiple_connections_and_indices(settings: Any, engine_url: str) -> Non
     assert connection.indices == ["categories", "brands"]
     categories = connections["categories"]
     brands = connections["brands"]
-    assert categories.create("c1", {"name": "shoes"})["result"] == "created"
-    assert brands.create("b1", {"name": "acme"})["result"] == "created"
+    # create(doc_id, document) as the guide writes it: read so, with a warning
+    # (djangoes 0.3's code read two positional arguments as doc_type, body)
+    with pytest.warns(DeprecationWarning, match=r"read as create\(id, document\)"):
+        assert categories.create("c1", {"name": "shoes"})["result"] == "created"
+    with pytest.warns(DeprecationWarning, match=r"read as create\(id, document\)"):
+        assert brands.create("b1", {"name": "acme"})["result"] == "created"
     assert categories.indices == ["categories"]
     assert brands.indices == ["brands"]
     connection.refresh()

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import importlib
 import threading
-import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib import metadata
@@ -38,10 +37,12 @@ from djangoes.conf import (
     did_you_mean,
     scrub_problems,
 )
+from djangoes.deprecation import warn_deprecated
 from djangoes.exceptions import (
     ConfigurationError,
     DjangoesError,
     IndexDoesNotExist,
+    RemovedAPIError,
     SingleIndexOperationError,
     TransportError,
 )
@@ -414,11 +415,7 @@ class Base:
 
     def get_server_indices(self) -> dict[str, dict[str, Any] | None]:
         """Deprecated spelling of :meth:`get_indices_with_settings` (0.3 guide)."""
-        warnings.warn(
-            "get_server_indices() is deprecated: use get_indices_with_settings().",
-            DeprecationWarning,
-            stacklevel=2,
-        )
+        warn_deprecated("get_server_indices() is deprecated: use get_indices_with_settings().")
         return self.get_indices_with_settings()
 
     @cached_property
@@ -497,6 +494,10 @@ class Base:
     def _resolve_index(self, api: str, index: Any) -> Any:
         allowed = self._target_names
         spec = SPECS[api]
+        if spec.scope == "none":
+            if index is not None:
+                raise CallError(f"{api}() takes no index.")
+            return None
         if index is None:
             if spec.scope == "multi":
                 if not self.indices:
@@ -579,7 +580,9 @@ class Base:
         kwargs = dict(call.params)
         if call.body is not None:
             kwargs["body"] = call.body
-        return method(index=call.index, **kwargs)
+        if SPECS[call.api].scope != "none":
+            kwargs["index"] = call.index
+        return method(**kwargs)
 
     def _request(self, api: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
         try:
@@ -647,6 +650,56 @@ class Base:
         """Send action/document lines (``operations=`` or ``body=``) to this connection's index."""
         return self._request("bulk", args, kwargs)
 
+    def get_source(self, *args: Any, **kwargs: Any) -> Any:
+        """The ``_source`` of the document ``id``; NotFoundError if it does not exist."""
+        return self._request("get_source", args, kwargs)
+
+    def explain(self, *args: Any, **kwargs: Any) -> Any:
+        """How the document ``id`` scores for ``query``."""
+        return self._request("explain", args, kwargs)
+
+    def termvectors(self, *args: Any, **kwargs: Any) -> Any:
+        """The term vectors of the document ``id`` (or of ``doc=``)."""
+        return self._request("termvectors", args, kwargs)
+
+    def termvector(self, *args: Any, **kwargs: Any) -> Any:
+        """djangoes 0.3's name of :meth:`termvectors` (deprecated)."""
+        warn_deprecated("termvector() is deprecated: the API is termvectors() now.")
+        return self._request("termvectors", args, kwargs)
+
+    def mtermvectors(self, *args: Any, **kwargs: Any) -> Any:
+        """The term vectors of several documents (``ids=`` or ``docs=``)."""
+        return self._request("mtermvectors", args, kwargs)
+
+    def search_template(self, *args: Any, **kwargs: Any) -> Any:
+        """Search this connection's indices with a template (``id=``/``source=``, ``params=``)."""
+        return self._request("search_template", args, kwargs)
+
+    def search_shards(self, *args: Any, **kwargs: Any) -> Any:
+        """The shards a search of this connection's indices would run on."""
+        return self._request("search_shards", args, kwargs)
+
+    def scroll(self, *args: Any, **kwargs: Any) -> Any:
+        """The next page of a scroll (``scroll_id=``, ``scroll=``)."""
+        return self._request("scroll", args, kwargs)
+
+    def clear_scroll(self, *args: Any, **kwargs: Any) -> Any:
+        """Free a scroll's resources (``scroll_id=``)."""
+        return self._request("clear_scroll", args, kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        # Methods of djangoes 0.3's backends whose API left the engines: calling
+        # one says what replaced it (an AttributeError would say nothing).
+        reason = REMOVED_METHODS.get(name)
+        if reason is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+        def removed(*args: Any, **kwargs: Any) -> Any:
+            raise RemovedAPIError(f"connection.{name}() no longer exists: {reason}")
+
+        removed.__name__ = name
+        return removed
+
     def ping(self) -> bool:
         """Whether the cluster answers."""
         try:
@@ -705,6 +758,32 @@ class Base:
     def scrub(self, text: str) -> str:
         """``text`` without any secret of this connection's settings (for messages)."""
         return scrub(text, secret_values(self.server))
+
+
+#: Methods of djangoes 0.3's connections whose API the engines removed -> what to use.
+REMOVED_METHODS: dict[str, str] = {
+    "percolate": "the percolate API was replaced by the 'percolate' query: search an index "
+    "with a percolator field with query={'percolate': {...}}.",
+    "count_percolate": "use count(query={'percolate': {...}}) on an index with a percolator field.",
+    "mpercolate": "use msearch() with 'percolate' queries.",
+    "mlt": "the more-like-this API was replaced by the 'more_like_this' query: "
+    "search(query={'more_like_this': {...}}).",
+    "suggest": "suggestions are part of the search request: search(suggest={...}).",
+    "benchmark": "the benchmark API was never released by the engines; measure searches "
+    "with search(profile=True).",
+    "abort_benchmark": "the benchmark API was never released by the engines.",
+    "list_benchmarks": "the benchmark API was never released by the engines.",
+    "put_template": "search templates are stored scripts now: "
+    "connection.client.put_script(id=..., script={'lang': 'mustache', 'source': ...}).",
+    "get_template": "search templates are stored scripts now: "
+    "connection.client.get_script(id=...).",
+    "delete_template": "search templates are stored scripts now: "
+    "connection.client.delete_script(id=...).",
+    "put_script": "stored scripts belong to the cluster, not to the connection's indices: "
+    "connection.client.put_script(id=..., script={...}).",
+    "get_script": "use connection.client.get_script(id=...).",
+    "delete_script": "use connection.client.delete_script(id=...).",
+}
 
 
 def _lookups_naming_indices(body: Any) -> Iterator[Mapping[str, Any]]:

@@ -14,12 +14,14 @@ parameter.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Scope = Literal["multi", "single"]
+from djangoes.deprecation import warn_deprecated
+
+#: Where a call goes: the connection's indices, its one index, or no index at all.
+Scope = Literal["multi", "single", "none"]
 
 _SEARCH_FIELDS = frozenset(
     {
@@ -90,8 +92,25 @@ SPECS: dict[str, ApiSpec] = {
             needs_body=True,
         ),
         ApiSpec("get", "single", positional=("id",)),
+        ApiSpec("get_source", "single", positional=("id",)),
         ApiSpec("exists", "single", positional=("id",)),
         ApiSpec("delete", "single", positional=("id",)),
+        ApiSpec("explain", "single", body_fields=frozenset({"query"}), positional=("id", "body")),
+        ApiSpec(
+            "termvectors", "single", body_fields=frozenset({"doc", "filter", "per_field_analyzer"}),
+            positional=("id",),
+        ),
+        ApiSpec("mtermvectors", "single", body_fields=frozenset({"docs", "ids"}),
+                positional=("body",)),
+        ApiSpec(
+            "search_template", "multi",
+            body_fields=frozenset({"explain", "id", "params", "profile", "source"}),
+        ),
+        ApiSpec("search_shards", "multi"),
+        ApiSpec("scroll", "none", body_fields=frozenset({"scroll", "scroll_id"}),
+                positional=("scroll_id",)),
+        ApiSpec("clear_scroll", "none", body_fields=frozenset({"scroll_id"}),
+                positional=("scroll_id",)),
         ApiSpec(
             "mget", "single", body_fields=frozenset({"docs", "ids"}), positional=("body",),
             needs_body=True,
@@ -119,11 +138,9 @@ class CallError(TypeError):
 
 
 def _warn_doc_type() -> None:
-    warnings.warn(
+    warn_deprecated(
         "doc_type is ignored: mapping types were removed from Elasticsearch 7 and "
-        "OpenSearch. Remove the doc_type argument.",
-        DeprecationWarning,
-        stacklevel=5,
+        "OpenSearch. Remove the doc_type argument."
     )
 
 
@@ -180,10 +197,51 @@ def normalize_call(spec: ApiSpec, args: Sequence[Any], kwargs: dict[str, Any]) -
 
 
 def _apply_positional(spec: ApiSpec, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
+    """Turn positional arguments into keywords: today's forms, and djangoes 0.3's.
+
+    djangoes 0.3 put ``doc_type`` first (``index(doc_type, body, doc_id)``,
+    ``delete(doc_type, doc_id)``, ``update(doc_type, doc_id, body)``...) and
+    its guide shows ``create(doc_id, document)``; both are read here, with a
+    DeprecationWarning pointing at the caller's line.
+    """
     if not args:
         return
-    if spec.scope == "multi":
-        # 0.3 guide: search(doc_type, body), search(body), search(doc_type=..., body=...)
+    legacy = _LEGACY_FORMS.get(spec.name)
+    names = legacy(args, kwargs) if legacy is not None else None
+    if names is None:
+        _apply_names(spec, spec.positional, args, kwargs)
+        return
+    given = names[: len(args)]
+    form = f"{spec.name}({', '.join(given)})"
+    if "doc_type" in given:
+        keywords = sorted(
+            (spec.body_name or n if n == "body" else n) for n in given if n != "doc_type"
+        )
+        warn_deprecated(
+            f"{form} is the djangoes 0.3 form: doc_type is ignored (mapping types were "
+            "removed from the engines). Call it with keywords: "
+            f"{spec.name}({', '.join(f'{n}=...' for n in keywords)})."
+        )
+    elif names[0] == "id" and spec.body_name is not None:
+        warn_deprecated(
+            f"{spec.name}() with positional arguments is read as {form}: djangoes 0.3 "
+            f"read {spec.name}(doc_type, body) as a document with a new id. Call it with "
+            f"keywords to say which: {spec.name}(id=..., {spec.body_name}=...)."
+        )
+    renamed = ["body" if n == spec.body_name else n for n in names]
+    for name, value in zip(renamed, args, strict=False):
+        if name == "doc_type":
+            continue
+        if name in kwargs:
+            raise CallError(f"{spec.name}() got {name!r} twice.")
+        kwargs[name] = value
+
+
+def _apply_names(
+    spec: ApiSpec, names: Sequence[str], args: Sequence[Any], kwargs: dict[str, Any]
+) -> None:
+    if spec.scope == "multi" and not names:
+        # search(body), search(doc_type, body) of the 0.3 guide
         for arg in args:
             if isinstance(arg, str):
                 _warn_doc_type()
@@ -197,12 +255,70 @@ def _apply_positional(spec: ApiSpec, args: Sequence[Any], kwargs: dict[str, Any]
                     f"not {type(arg).__name__}."
                 )
         return
-    if len(args) > len(spec.positional):
+    if len(args) > len(names):
         raise CallError(
-            f"{spec.name}() takes at most {len(spec.positional)} positional arguments "
-            f"({', '.join(spec.positional)}), got {len(args)}."
+            f"{spec.name}() takes at most {len(names)} positional arguments "
+            f"({', '.join(names)}), got {len(args)}."
         )
-    for name, value in zip(spec.positional, args, strict=False):
+    for name, value in zip(names, args, strict=False):
         if name in kwargs:
             raise CallError(f"{spec.name}() got {name!r} twice.")
         kwargs[name] = value
+
+
+def _is_scalar(value: object) -> bool:
+    return isinstance(value, (str, int)) and not isinstance(value, bool)
+
+
+def _document_form(args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """``index``/``create``: ``(doc_type, body, id)`` of 0.3, or the guide's ``(id, document)``."""
+    if len(args) == 3 or (len(args) == 2 and ("id" in kwargs or "doc_id" in kwargs)):
+        return ("doc_type", "body", "id")
+    if len(args) == 2 and _is_scalar(args[0]) and isinstance(args[1], Mapping):
+        return ("id", "document")
+    return None
+
+
+def _delete_form(args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """``delete(doc_type, id)`` of 0.3; ``delete(id)`` is today's."""
+    return ("doc_type", "id") if len(args) == 2 else None
+
+
+def _update_form(args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """``update(doc_type, id[, body])`` of 0.3; ``update(id, body)`` is today's."""
+    if len(args) == 3 or (len(args) == 2 and _is_scalar(args[1])):
+        return ("doc_type", "id", "body")
+    return None
+
+
+def _get_form(args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """``get(id, doc_type)`` (also exists, get_source) of 0.3; ``get(id)`` is today's."""
+    return ("id", "doc_type") if len(args) == 2 else None
+
+
+def _explain_form(args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """``explain(doc_type, id[, body])`` of 0.3; ``explain(id, body)`` is today's."""
+    if len(args) == 3 or (len(args) == 2 and _is_scalar(args[1])):
+        return ("doc_type", "id", "body")
+    return None
+
+
+def _lines_form(args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """``mget``/``bulk``/``msearch``/``mtermvectors(body, index, doc_type)`` of 0.3."""
+    return ("body", "index", "doc_type") if len(args) > 1 else None
+
+
+_LEGACY_FORMS: dict[str, Any] = {
+    "index": _document_form,
+    "create": _document_form,
+    "delete": _delete_form,
+    "update": _update_form,
+    "get": _get_form,
+    "exists": _get_form,
+    "get_source": _get_form,
+    "explain": _explain_form,
+    "mget": _lines_form,
+    "bulk": _lines_form,
+    "msearch": _lines_form,
+    "mtermvectors": _lines_form,
+}
