@@ -269,6 +269,21 @@ def test_search_mapping_writes_the_mapping_file(lifecycle_settings: Any, tmp_pat
     assert json.loads(written.read_text())["mappings"]["properties"]["uid"] == {"type": "keyword"}
 
 
+def test_search_mapping_checks_after_writing_so_w208_does_not_report_its_file(
+    lifecycle_settings: Any,
+) -> None:
+    """Run with the system checks, as ``manage.py search_mapping`` is."""
+    path = Path(lifecycle_settings.DJANGOES["MAPPINGS_DIR"]) / "blog.json"
+    path.unlink()
+    _, err = run("search_mapping", "testapp.Post", skip_checks=False)  # printed, not written
+    assert "djangoes.W208" in err
+    assert not path.exists()
+    _, err = run("search_mapping", "--index", "blog", skip_checks=False)
+    assert path.exists()
+    assert "djangoes.W208" not in err
+    assert err == ""
+
+
 def test_search_mapping_errors(lifecycle_settings: Any) -> None:
     with pytest.raises(CommandError, match=r"'testapp\.Pots' is not an installed model.*Post"):
         run("search_mapping", "testapp.Pots")

@@ -26,7 +26,12 @@ class Command(BaseCommand):
         "model is named)."
     )
 
+    # The system checks run after the file is written, not before: W208 would
+    # otherwise report the very mapping file this command is about to write.
+    requires_system_checks: list[str] = []
+
     def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--skip-checks", action="store_true", help="Skip system checks.")
         parser.add_argument(
             "models",
             nargs="*",
@@ -46,6 +51,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        self.write_mapping(options)
+        if not options["skip_checks"]:
+            self.check()
+
+    def write_mapping(self, options: dict[str, Any]) -> None:
+        """Print the starter mapping, or write it to the mapping file of ``--index``."""
         from djangoes import connections
         from djangoes.mappings import mapping_path
 
