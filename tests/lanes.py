@@ -39,7 +39,7 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     lane, command = argv[0], argv[2:]
-    env = dict(os.environ)
+    env = dict(os.environ, DJANGOES_LANE=lane)  # tests that do not belong in a lane skip it
     if lane == "postgres":
         reason = postgres_unavailable()
         if reason:
