@@ -25,7 +25,9 @@ def test_every_key_has_its_documented_default() -> None:
     assert (options.CHUNK_SIZE, options.PAGE_SIZE, options.AUTO_SYNC) == (500, 25, True)
     assert (options.NEVER_AUTO_SYNC, options.STRICT_VALIDATION) == ((), False)
     assert (options.UPDATE_STRATEGY, options.RETRY_ON_CONFLICT) == ("full", 0)
-    assert (options.CACHE_EXPIRY, options.INCLUDE_SOURCE, options.ON_ERROR) == (60, True, None)
+    assert (options.CACHE_EXPIRY, options.INCLUDE_SOURCE, options.ON_ERROR) == (0, True, None)
+    assert (options.BULK_BYTES, options.BULK_DOCUMENTS, options.BULK_TIMEOUT) == (2**21, 5000, 60)
+    assert (options.RETRY_BUDGET, options.INLINE_RETRY_BUDGET) == (60, 1)
 
 
 @pytest.mark.parametrize(
@@ -43,12 +45,30 @@ def test_every_key_has_its_documented_default() -> None:
          "'queue' (or None for the default policy)."),
         ({"CACHE_EXPIRY": -1},
          "DJANGOES['CACHE_EXPIRY'] = -1 must be a whole number of at least 0."),
+        ({"BULK_DOCUMENTS": 0},
+         "DJANGOES['BULK_DOCUMENTS'] = 0 must be a whole number of at least 1."),
+        ({"BULK_TIMEOUT": 0},
+         "DJANGOES['BULK_TIMEOUT'] = 0 must be a number of seconds, more than 0."),
+        ({"BULK_TIMEOUT": "30"},
+         "DJANGOES['BULK_TIMEOUT'] = '30' must be a number of seconds, more than 0."),
+        ({"RETRY_BUDGET": -1},
+         "DJANGOES['RETRY_BUDGET'] = -1 must be a number of seconds, at least 0."),
+        ({"INLINE_RETRY_BUDGET": float("nan")},
+         "DJANGOES['INLINE_RETRY_BUDGET'] = nan must be a number of seconds, at least 0."),
     ],
 )  # fmt: skip
 def test_bad_values_are_rejected(raw: dict[str, Any], message: str) -> None:
     options, problems = parse(raw)
     assert [(p.id, p.msg) for p in problems] == [("djangoes.E202", message)]
     assert options == Options()
+
+
+def test_seconds_may_be_fractions_and_the_cache_setting_only_warns() -> None:
+    options, problems = parse({"BULK_TIMEOUT": 2.5, "INLINE_RETRY_BUDGET": 0, "CACHE_EXPIRY": 60})
+    assert (options.BULK_TIMEOUT, options.INLINE_RETRY_BUDGET) == (2.5, 0)
+    assert [(p.id, p.level) for p in problems] == [("djangoes.W212", "warning")]
+    assert problems[0].msg.startswith("DJANGOES['CACHE_EXPIRY'] = 60 has no effect any more")
+    assert problems[0].hint == "Remove CACHE_EXPIRY (and CACHE_ALIAS) from the setting."
 
 
 def test_unknown_keys_suggest_the_right_one() -> None:

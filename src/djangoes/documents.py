@@ -33,6 +33,25 @@ class InvalidUpdateFields(DjangoesError, ValueError):
     """A partial update was asked for fields that cannot be serialised automatically."""
 
 
+class InvalidDocumentId(DjangoesError, ValueError):
+    """An object has no document id (its ``search_document_id_field`` is None or empty)."""
+
+
+def search_queryset(model: type[models.Model], index: str) -> models.QuerySet[Any]:
+    """``model``'s ``get_search_queryset(index=index)``; ConfigurationError if it has none."""
+    from djangoes.exceptions import ConfigurationError
+
+    method = getattr(model._default_manager, "get_search_queryset", None)
+    if method is None:
+        opts = model._meta
+        raise ConfigurationError(
+            f"The default manager of {opts.app_label}.{opts.object_name} has no "
+            "get_search_queryset(): add djangoes.models.SearchDocumentManagerMixin to it."
+        )
+    queryset: models.QuerySet[Any] = method(index=index)
+    return queryset
+
+
 class SearchDocumentManagerMixin:
     """Mixin for the default manager of a searchable model."""
 
@@ -117,8 +136,20 @@ class SearchDocumentMixin:
         return document
 
     def get_search_document_id(self) -> str:
-        """The document id: ``str()`` of ``search_document_id_field`` (the pk by default)."""
-        return str(getattr(self, self.search_document_id_field))
+        """The document id: ``str()`` of ``search_document_id_field`` (the pk by default).
+
+        Raises :class:`InvalidDocumentId` when the field is None or empty: such
+        an object has no document (two of them would share the id "None").
+        """
+        value = getattr(self, self.search_document_id_field)
+        if value is None or value == "":
+            opts = self._meta  # type: ignore[attr-defined]
+            raise InvalidDocumentId(
+                f"{opts.app_label}.{opts.object_name} pk={self.pk!r} has no document id: its "  # type: ignore[attr-defined]
+                f"{self.search_document_id_field!r} is {value!r}. Give it a value, or leave "
+                "such objects out of get_search_queryset()."
+            )
+        return str(value)
 
     def as_search_action(self, *, index: str, action: str) -> dict[str, Any]:
         """A bulk action for this object: ``index``, ``update`` or ``delete``."""
@@ -139,16 +170,22 @@ class SearchDocumentMixin:
     # -- explicit index operations (sent at once) -----------------------------
 
     def index_search_document(self, *, index: str) -> None:
-        """Index this object's full document in ``index`` now (skipped if unchanged)."""
-        from djangoes.sync.engine import send_operations
+        """Index this object's document in ``index`` now, as its row is in the database.
+
+        An object that is not in the index's ``get_search_queryset`` (or not
+        saved) is deleted from it instead. Raises ``SyncError`` (ON_ERROR
+        "raise" or "queue") when it cannot be written.
+        """
         from djangoes.sync.operations import Operation
+        from djangoes.sync.sending import send_operations
 
         send_operations([Operation.for_instance("index", index, self)])
 
     def update_search_document(self, *, index: str, update_fields: Iterable[str]) -> None:
-        """Send a partial update of ``update_fields`` to ``index`` now."""
-        from djangoes.sync.engine import send_operations
+        """Send ``update_fields`` of this object's row to ``index`` now (a partial update
+        under UPDATE_STRATEGY "partial", the whole document under "full")."""
         from djangoes.sync.operations import Operation
+        from djangoes.sync.sending import send_operations
 
         send_operations(
             [Operation.for_instance("update", index, self, update_fields=frozenset(update_fields))]
@@ -156,10 +193,10 @@ class SearchDocumentMixin:
 
     def delete_search_document(self, *, index: str) -> None:
         """Delete this object's document from ``index`` now (no error if it is not there)."""
-        from djangoes.sync.engine import send_operations
         from djangoes.sync.operations import Operation
+        from djangoes.sync.sending import send_operations
 
-        send_operations([Operation.for_instance("delete", index, self)])
+        send_operations([Operation.for_instance("delete", index, self, committed=False)])
 
     def update_search_index(
         self,
@@ -171,16 +208,18 @@ class SearchDocumentMixin:
         """Sync this object with ``index`` ('_all': every index it is in) now.
 
         ``action`` is ``'index'``, ``'update'`` (partial; becomes ``'index'``
-        without ``update_fields``) or ``'delete'``. An object that is not in
-        the index's ``get_search_queryset`` is deleted from it. ``force``
-        sends even an unchanged document. The ``pre_*`` signals are sent.
+        without ``update_fields``) or ``'delete'``. The document is built from
+        the object's row as the database has it; an object that is not in the
+        index's ``get_search_queryset`` is deleted from it. ``force`` is
+        accepted for compatibility: every call sends. The ``pre_*`` signals
+        are sent.
         """
-        from djangoes.sync.engine import send_operations
         from djangoes.sync.operations import operations_for_change
+        from djangoes.sync.sending import send_operations
 
-        ops = operations_for_change(
-            self, action=action, index=index, update_fields=update_fields, force=force
-        )
+        ops = operations_for_change(self, action=action, index=index, update_fields=update_fields)
+        for op in ops:
+            op.committed = op.action != "delete"
         send_operations(ops)
 
     def fetch_search_document(self, *, index: str) -> dict[str, Any]:

@@ -36,9 +36,22 @@ class Options:
     #: Documents per bulk request when indexing many objects (and per database
     #: read when reindexing).
     CHUNK_SIZE: int = 500
-    #: Largest bulk request when (re)indexing a whole index, in bytes: chunks
-    #: are merged up to it (0: one request per chunk).
+    #: Largest bulk request, in bytes, whatever sends it (0: no limit but
+    #: BULK_DOCUMENTS); a document bigger than this goes alone.
     BULK_BYTES: int = 2 * 1024 * 1024
+    #: Most documents in one bulk request.
+    BULK_DOCUMENTS: int = 5000
+    #: Seconds the engine has to answer one bulk request (its own timeout,
+    #: whatever the client's PARAMS say).
+    BULK_TIMEOUT: float = 60
+    #: Seconds a bulk request (or some of its documents) that failed for a
+    #: reason that passes (timeout, dropped connection, 429, 502, 503, 504) is
+    #: tried again, with exponential backoff and jitter, by work nobody waits
+    #: for: update/rebuild loads, search_sync, background sending, tasks.
+    RETRY_BUDGET: float = 60
+    #: The same for the sends a caller waits for: a commit's own flush, the
+    #: model methods, sync_queryset() (0: one attempt).
+    INLINE_RETRY_BUDGET: float = 1
     #: Default page size of search results.
     PAGE_SIZE: int = 25
     #: Sync configured models on save and delete.
@@ -52,9 +65,11 @@ class Options:
     UPDATE_STRATEGY: UpdateStrategy = "full"
     #: ``retry_on_conflict`` for partial updates.
     RETRY_ON_CONFLICT: int = 0
-    #: Seconds an indexed document is remembered to skip unchanged re-indexing (0: off).
-    CACHE_EXPIRY: int = 60
-    #: Django cache alias of that document cache.
+    #: No longer used (accepted for compatibility): every committed change is
+    #: sent; skipping "unchanged" documents could leave an older one in the
+    #: index. ``manage.py check`` warns when it is set (djangoes.W212).
+    CACHE_EXPIRY: int = 0
+    #: No longer used (see CACHE_EXPIRY).
     CACHE_ALIAS: str = "default"
     #: Include ``_source`` in search hits.
     INCLUDE_SOURCE: bool = True
@@ -131,6 +146,7 @@ KEYS = tuple(name for name in Options.__dataclass_fields__ if name != "raw")
 _INT_KEYS = {
     "CHUNK_SIZE": 1,
     "BULK_BYTES": 0,
+    "BULK_DOCUMENTS": 1,
     "PAGE_SIZE": 1,
     "RETRY_ON_CONFLICT": 0,
     "CACHE_EXPIRY": 0,
@@ -140,6 +156,8 @@ _INT_KEYS = {
     "QUEUE_RETRY_DELAY": 1,
     "QUEUE_MAX_RETRY_DELAY": 1,
 }
+#: Keys in seconds (a number, whole or not) -> the least value.
+_SECONDS_KEYS = {"BULK_TIMEOUT": 0.001, "RETRY_BUDGET": 0, "INLINE_RETRY_BUDGET": 0}
 _BOOL_KEYS = ("AUTO_SYNC", "STRICT_VALIDATION", "INCLUDE_SOURCE")
 _CHOICE_KEYS: dict[str, tuple[object, ...]] = {
     "UPDATE_STRATEGY": UPDATE_STRATEGIES,
@@ -184,6 +202,17 @@ def parse_options(raw: object, problems: list[Problem], *, setting: str = "DJANG
             value = str(value)
         values[key] = value
     _check_queue_keys(values, problems, setting)
+    if values.get("CACHE_EXPIRY"):
+        problems.append(
+            Problem(
+                "djangoes.W212",
+                f"{setting}['CACHE_EXPIRY'] = {values['CACHE_EXPIRY']!r} has no effect any more: "
+                "djangoes sends every committed change, because skipping a document that looks "
+                "unchanged can leave an older one in the index when several processes write.",
+                hint="Remove CACHE_EXPIRY (and CACHE_ALIAS) from the setting.",
+                level="warning",
+            )
+        )
     return Options(**values, raw=dict(raw))
 
 
@@ -216,7 +245,12 @@ def _check_queue_keys(values: dict[str, Any], problems: list[Problem], setting: 
 
 
 def _value_error(key: str, value: object) -> str | None:
-    if key in _INT_KEYS:
+    if key in _SECONDS_KEYS:
+        low = _SECONDS_KEYS[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= low:
+            least = "more than 0" if low else "at least 0"
+            return f"must be a number of seconds, {least}"
+    elif key in _INT_KEYS:
         low = _INT_KEYS[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             return f"must be a whole number of at least {low}"

@@ -54,9 +54,9 @@ def test_update_is_searchable_at_once_and_idempotent(conn: Base, blog_data: dict
 def test_update_streams_chunks_with_keyset_pagination(
     conn: Base, blog_data: dict[str, Any], settings: Any
 ) -> None:
-    """With BULK_BYTES 0, one bulk request per chunk; SQL pages by primary key, never OFFSET."""
+    """With BULK_DOCUMENTS at CHUNK_SIZE, one request per chunk; SQL pages by primary key."""
     settings.DEBUG = True
-    settings.DJANGOES = {**settings.DJANGOES, "BULK_BYTES": 0}
+    settings.DJANGOES = {**settings.DJANGOES, "BULK_DOCUMENTS": CHUNK_SIZE}
     create_index("blog")
     with CaptureQueriesContext(db_connection) as sql:
         update_index("blog")
@@ -77,10 +77,10 @@ def test_update_merges_chunks_into_requests_of_bulk_bytes(
     result = update_index("blog")  # the default BULK_BYTES holds each model's documents
     assert result.indexed == 13
     assert [b["body"].count('"index":') for b in requests_to(conn, "/_bulk")] == [10, 3]
-    settings.DJANGOES = {**settings.DJANGOES, "BULK_BYTES": 1}  # every chunk goes alone
+    settings.DJANGOES = {**settings.DJANGOES, "BULK_BYTES": 1}  # a cap: every document alone
     assert update_index("blog").indexed == 13
     bulks = requests_to(connections["default"], "/_bulk")  # a new connection: settings changed
-    assert [b["body"].count('"index":') for b in bulks] == [4, 4, 2, 3]
+    assert [b["body"].count('"index":') for b in bulks] == [1] * 13
 
 
 def test_update_calls_prepare_search_documents_per_chunk(

@@ -28,7 +28,12 @@ def ada(queued: Base) -> Author:
 
 
 def engine_down(settings: Any) -> dict[str, Any]:
-    """Point the 'default' connection at a closed port; returns the servers to restore."""
+    """Point the 'default' connection at a closed port; returns the servers to restore.
+
+    Failed requests are not retried (budgets 0): these tests are about what
+    is left in the queue, and a closed port stays closed.
+    """
+    settings.DJANGOES = {**settings.DJANGOES, "RETRY_BUDGET": 0, "INLINE_RETRY_BUDGET": 0}
     servers = dict(settings.ES_SERVERS)
     settings.ES_SERVERS = {
         "default": {

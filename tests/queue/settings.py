@@ -31,6 +31,7 @@ DJANGOES = {
     "MAPPINGS_DIR": os.environ["QUEUE_TEST_MAPPINGS"],
     "ON_ERROR": "queue",
     "QUEUE_DISPATCH": os.environ.get("QUEUE_TEST_DISPATCH") or None,
+    "RETRY_BUDGET": float(os.environ.get("QUEUE_TEST_RETRY_BUDGET", "60")),
 }
 
 CELERY_BROKER_URL = os.environ.get("QUEUE_TEST_BROKER", "redis://127.0.0.1:6379/0")

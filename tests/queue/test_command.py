@@ -135,7 +135,9 @@ def test_watch_drains_and_stops_cleanly_on_a_signal(project: Project, stop: int)
 
 def test_a_drain_that_could_not_send_exits_non_zero(project: Project) -> None:
     assert project.run("shell", "-c", MAKE_ENTRIES).returncode == 0
-    down = project.run("search_sync", QUEUE_TEST_ENGINE_URL=closed_port_url())
+    down = project.run(
+        "search_sync", QUEUE_TEST_ENGINE_URL=closed_port_url(), QUEUE_TEST_RETRY_BUDGET="0"
+    )
     assert down.returncode == 1
     assert "Sent 0 of 2 queue entries" in down.stdout
     assert "CommandError: The sync queue was not drained: 2 entries could not be sent and wait " \

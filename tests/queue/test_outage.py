@@ -25,8 +25,8 @@ from django.db import transaction
 from djangoes import connections
 from djangoes.backends.abstracts import Base
 from djangoes.embedded import EngineConfig, ensure_engine, stop_engine
-from djangoes.sync.engine import encode_document
 from djangoes.sync.models import SyncQueueEntry
+from djangoes.sync.sending import encode_document
 from tests.servers import closed_port_url
 from tests.sync.conftest import BLOG_MAPPING
 from tests.testapp.models import Author, Page, Post

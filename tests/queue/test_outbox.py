@@ -233,7 +233,8 @@ def test_a_hung_engine_makes_one_commit_wait_not_every_one(
 
     The hung engine is a real TCP server that accepts and never answers.
     """
-    settings.DJANGOES = {**settings.DJANGOES, "QUEUE_RETRY_DELAY": 3600}
+    settings.DJANGOES = {**settings.DJANGOES, "QUEUE_RETRY_DELAY": 3600, "BULK_TIMEOUT": 0.5,
+                         "INLINE_RETRY_BUDGET": 0}  # fmt: skip
     servers = dict(settings.ES_SERVERS)
     with resumed():
         with silent_server() as hung:

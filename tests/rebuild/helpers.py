@@ -15,7 +15,7 @@ from typing import Any
 
 from djangoes import connections
 from djangoes.backends.abstracts import Base
-from djangoes.sync.engine import encode_document
+from djangoes.sync.sending import encode_document
 
 ROOT = Path(__file__).resolve().parents[2]
 _NOT_INHERITED = ("PYTEST_", "DJANGO_SETTINGS_MODULE", "DJANGOES_")

@@ -38,7 +38,7 @@ from djangoes.indexing import (
 from djangoes.indexing.lifecycle import creation_parts
 from djangoes.indexing.names import create_physical, get_target
 from djangoes.models import IndexRebuild
-from djangoes.sync.engine import index_objects
+from djangoes.sync.sending import index_objects
 from tests.rebuild.helpers import database_documents, index_documents
 from tests.rebuild.proxy import proxy_to
 from tests.testapp.models import Post
@@ -232,7 +232,11 @@ def test_no_rebuild_inside_a_transaction(conn: Base, blog: dict[str, Any]) -> No
 def test_an_engine_gone_midway_leaves_a_rebuild_to_resume(
     rebuild_settings: Any, engine_url: str, blog: dict[str, Any]
 ) -> None:
-    """The network to the engine is cut (a real proxy) after two chunks, then restored."""
+    """The network to the engine is cut (a real proxy) after two chunks, then restored.
+
+    The rebuild retries for RETRY_BUDGET seconds (2 here) before it stops.
+    """
+    rebuild_settings.DJANGOES = {**rebuild_settings.DJANGOES, "RETRY_BUDGET": 2}
     with proxy_to(engine_url) as proxy:
         rebuild_settings.ES_SERVERS = {
             "default": {

@@ -1,7 +1,8 @@
 """Bad documents are refused one by one, naming the model, the primary key and the reason.
 
 A document too big (MAX_DOCUMENT_SIZE), one that cannot be serialised, one
-that is not valid JSON for the engine (NaN) and one the mapping refuses are
+holding NaN (no JSON has it: refused before sending, never sent as invalid
+JSON) and one the mapping refuses are
 saved in one transaction with good ones: each bad one fails alone, the good
 ones are indexed. The documents are made bad by this module's replacement of
 ``Post.as_search_document`` (by a marker in the title) — only the model's
@@ -74,7 +75,9 @@ def check_failures(failures: list[Any], bad: dict[str, Post]) -> None:
     unserialisable = by_pk[bad["[object]"].pk]
     assert "the document cannot be serialised" in unserialisable.reason
     assert "Unserialisable" in unserialisable.reason
-    assert "NaN" in by_pk[bad["[nan]"].pk].reason
+    nan = by_pk[bad["[nan]"].pk]
+    assert "the document cannot be serialised: it holds NaN or infinity" in nan.reason
+    assert nan.status is None  # refused before sending
     conflict = by_pk[bad["[conflict]"].pk]
     assert conflict.status == 400
     assert "views" in conflict.reason

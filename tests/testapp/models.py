@@ -75,3 +75,24 @@ class Unsearchable(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class NoteManager(SearchDocumentManagerMixin, models.Manager["Note"]):
+    pass
+
+
+class Note(SearchDocumentMixin, models.Model):
+    """Indexed under a text ``slug`` that may be missing or too long for an engine; a float."""
+
+    slug = models.CharField(max_length=1000, null=True, blank=True)  # noqa: DJ001 - on purpose
+    text = models.CharField(max_length=200, blank=True)
+    score = models.FloatField(default=0.0)
+
+    search_document_id_field = "slug"
+    objects = NoteManager()
+
+    def __str__(self) -> str:
+        return self.text
+
+    def as_search_document(self, *, index: str) -> dict[str, Any]:
+        return {"text": self.text, "score": self.score}

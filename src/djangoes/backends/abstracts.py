@@ -145,6 +145,8 @@ class Base:
     install_hint: ClassVar[str] = ""
     #: Whether HOSTS are used (the embedded backend picks its own address).
     uses_hosts: ClassVar[bool] = True
+    #: Dotted path of the client library's helpers module (``scan``...).
+    helpers_module: ClassVar[str] = "elasticsearch.helpers"
 
     def __init__(
         self,
@@ -452,7 +454,6 @@ class Base:
                 continue
             self.meta.indices.create(index=name, body=body or None)
             created.append(name)
-        self._forget_documents(created)
         return created
 
     def delete_indices(self, *, missing_ok: bool = True) -> list[str]:
@@ -463,15 +464,7 @@ class Base:
                 continue
             self.meta.indices.delete(index=name)
             deleted.append(name)
-        self._forget_documents(deleted)
         return deleted
-
-    def _forget_documents(self, names: list[str]) -> None:
-        """New or deleted indices hold none of the documents the sync cache remembers."""
-        if names:
-            from djangoes.sync.cache import new_generation
-
-            new_generation(names)
 
     def refresh(self) -> None:
         """Make recent writes to this connection's indices searchable."""
@@ -583,6 +576,31 @@ class Base:
         if SPECS[call.api].scope != "none":
             kwargs["index"] = call.index
         return method(**kwargs)
+
+    def perform_bulk(self, body: bytes, *, timeout: float | None, refresh: bool | str) -> Any:
+        """POST ``body`` (NDJSON lines naming their indexes) to ``_bulk``; the decoded answer.
+
+        ``timeout`` is this request's own (None: the client's). The request is
+        logged like any other; raises the djangoes ``TransportError`` family.
+        """
+        params: dict[str, Any] = {"refresh": refresh} if refresh else {}
+        if timeout is not None:
+            params["request_timeout"] = timeout
+        with self.wrap_errors():
+            return self.unwrap_response(self.client.bulk(body=body, **params))
+
+    def scan(
+        self, index: str, query: dict[str, Any], *, size: int, scroll: str = "5m"
+    ) -> Iterator[dict[str, Any]]:
+        """Every hit of ``query`` on ``index``, read with the client's ``helpers.scan``.
+
+        A scroll, in pages of ``size``, in no particular order, cleared at the
+        end (also when the iteration stops early). Raises the djangoes
+        ``TransportError`` family.
+        """
+        scan = import_string(f"{self.helpers_module}.scan")
+        with self.wrap_errors():
+            yield from scan(self.client, query=query, index=index, size=size, scroll=scroll)
 
     def _request(self, api: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
         try:

@@ -103,6 +103,13 @@ class BaseElasticsearchBackend(Base):
         body = getattr(response, "body", response)
         return body
 
+    def perform_bulk(self, body: bytes, *, timeout: float | None, refresh: bool | str) -> Any:
+        """As :meth:`Base.perform_bulk`; elasticsearch-py takes a timeout through ``options()``."""
+        client = self.client if timeout is None else self.client.options(request_timeout=timeout)
+        params: dict[str, Any] = {"refresh": refresh} if refresh else {}
+        with self.wrap_errors():
+            return self.unwrap_response(client.bulk(body=body, **params))
+
     def translate_error(self, exc: Exception) -> DjangoesError | None:
         from elastic_transport import ConnectionError as TransportConnectionError
         from elastic_transport import ConnectionTimeout as TransportConnectionTimeout

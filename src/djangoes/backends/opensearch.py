@@ -78,6 +78,7 @@ class BaseOpenSearchBackend(Base):
     install_hint = "'djangoes[opensearch]'"
 
     client_class: ClassVar[Any] = "opensearchpy.OpenSearch"
+    helpers_module: ClassVar[str] = "opensearchpy.helpers"
     transport_class: ClassVar[Any] = "djangoes.backends._os_transport.LoggingTransport"
     connection_class: ClassVar[Any] = None
 

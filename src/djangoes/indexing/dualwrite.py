@@ -2,7 +2,7 @@
 
 Every process of the project (web workers, shells, task workers) has this
 module's :func:`provider` registered with :mod:`djangoes.sync.targets` (in
-``AppConfig.ready()``). When the sync engine sends documents of an index, it
+``AppConfig.ready()``). When sync sends documents of an index, it
 asks the provider for extra indexes, and the provider answers with the
 ``new_index`` of the index's :class:`~djangoes.indexing.models.IndexRebuild`
 row, if any. Reading the table for every write would cost a query per
@@ -50,13 +50,12 @@ from django.apps import apps
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db import connections as db_connections
 
-from djangoes.backends.api import Call
 from djangoes.registry import label_of
 
 if TYPE_CHECKING:
     from djangoes.indexing.locks import RebuildRun
     from djangoes.options import Options
-    from djangoes.sync.engine import Failure
+    from djangoes.sync.sending import Failure
 
 logger = logging.getLogger("djangoes.indexing")
 
@@ -133,7 +132,7 @@ def _read_table() -> dict[tuple[str, str], list[str]]:
 
 
 def provider(alias: str, keys: Sequence[str]) -> dict[str, list[str]]:
-    """The extra indexes the sync engine writes for ``keys`` on connection ``alias``.
+    """The extra indexes sync writes for ``keys`` on connection ``alias``.
 
     ``{key: [new index]}`` for each index being rebuilt, {} otherwise (see
     the module docstring for the caching and why it is safe).
@@ -155,7 +154,7 @@ def provider(alias: str, keys: Sequence[str]) -> dict[str, list[str]]:
 def record_failures(alias: str, failures: Sequence[Failure]) -> None:
     """Store writes a rebuild's new index refused, for the rebuild to redo.
 
-    Called by the sync engine with the failures of its extra writes. When no
+    Called by sync with the failures of its extra writes. When no
     rebuild of the index is registered any more, there is nothing to redo
     (it switched, and later writes go to the live index). A database error
     while storing is logged (naming the documents) rather than raised: the
@@ -224,7 +223,7 @@ def _decode_pk(model: Any, text: str) -> Any:
 
 
 def install() -> None:
-    """Register the provider and the failure recorder with the sync engine (idempotent)."""
+    """Register the provider and the failure recorder with sync (idempotent)."""
     from djangoes.sync import targets
 
     targets.register(provider)
@@ -246,16 +245,16 @@ class RedoResult:
 def redo_failed_writes(run: RebuildRun, new: str, options: Options) -> RedoResult:
     """Write again, from the database, the documents whose copy the new index refused.
 
-    Each recorded object is read from its search queryset (version taken
-    before the read): indexed in ``new`` if it is there, deleted from
-    ``new`` otherwise. The records handled are removed. Returns the counts;
-    documents refused again are in ``failures``. Raises the djangoes
-    ``TransportError`` family when a request fails as a whole.
+    Each recorded object is sent to ``new`` as every sync sends (a version
+    taken, then the row read from its search queryset): indexed if it is
+    there, deleted otherwise. The records handled are removed. Returns the
+    counts; documents refused again are in ``failures``. Raises the djangoes
+    ``TransportError`` family when the engine could not take them within the
+    retry budget.
     """
-    from djangoes.indexing.load import search_queryset
     from djangoes.indexing.models import RebuildFailedWrite
-    from djangoes.sync.clock import next_version
-    from djangoes.sync.engine import index_objects
+    from djangoes.sync.operations import Operation, latest_per_document
+    from djangoes.sync.sending import BulkSender, committed_writes, raise_unsent
 
     target = run.target
     records = list(
@@ -264,62 +263,17 @@ def redo_failed_writes(run: RebuildRun, new: str, options: Options) -> RedoResul
     result = RedoResult()
     if not records:
         return result
-    grouped: dict[str, dict[str, str]] = defaultdict(dict)  # label -> pk text -> doc id
+    ops = []
     for record in records:
-        grouped[record.model][record.object_pk] = record.doc_id
-    for label, wanted in grouped.items():
-        model = apps.get_model(label)
-        pks = {_decode_pk(model, text): doc_id for text, doc_id in wanted.items()}
-        version = next_version()  # before the read, as the loader does
-        objects = list(search_queryset(model, target.key).filter(pk__in=list(pks)))
-        sent = index_objects(
-            target.key, objects, using=target.alias, target=new, options=options, version=version
-        )
-        result.indexed += sent.indexed
-        result.failures.extend(sent.failures)
-        found = {obj.pk for obj in objects}
-        gone = [doc_id for pk, doc_id in pks.items() if pk not in found]
-        result.deleted += _delete_versioned(run, new, gone, version)
+        model = apps.get_model(record.model)
+        pk = _decode_pk(model, record.object_pk)
+        ops.append(Operation("index", target.key, model, record.doc_id, pk))
+    budget = options.RETRY_BUDGET
+    sender = BulkSender(target.alias, [target.key], options, budget=budget, target=new)
+    sent = sender.send(committed_writes(latest_per_document(ops), options, sender.result))
+    raise_unsent(sent)
+    result.indexed, result.deleted, result.failures = sent.indexed, sent.deleted, sent.failures
     RebuildFailedWrite.objects.using(run.db).filter(
         rebuild_id=run.row.pk, pk__lte=records[-1].pk
     ).delete()
     return result
-
-
-def _delete_versioned(run: RebuildRun, index: str, doc_ids: list[str], version: int) -> int:
-    """Delete ``doc_ids`` from ``index`` at ``version``; returns how many were there.
-
-    A document already gone (404) or newer than ``version`` (409) is fine.
-    Raises LifecycleError naming the documents the engine refused to delete,
-    and the djangoes ``TransportError`` family when the request fails.
-    """
-    from djangoes.indexing.errors import LifecycleError
-
-    if not doc_ids:
-        return 0
-    conn = run.target.conn
-    lines = []
-    for doc_id in doc_ids:
-        meta: dict[str, Any] = {"_index": index, "_id": doc_id}
-        if conn.features.supports_external_versions:
-            meta.update(version=version, version_type="external")
-        lines.append(json.dumps({"delete": meta}, separators=(",", ":")))
-    body = ("\n".join(lines) + "\n").encode()
-    with conn.wrap_errors():
-        response = conn.unwrap_response(conn.perform(Call("bulk", index=None, body=body)))
-    deleted = 0
-    refused: list[str] = []
-    for doc_id, item in zip(doc_ids, response["items"], strict=True):
-        outcome = next(iter(item.values()))
-        status = int(outcome.get("status", 0))
-        if 200 <= status < 300:
-            deleted += 1
-        elif status not in (404, 409):
-            refused.append(f"{doc_id}: [{status}] {outcome.get('error') or outcome}")
-    if refused:
-        raise LifecycleError(
-            run.target.key,
-            f"The new index {index!r} of {run.target.describe()} refused to delete "
-            f"{len(refused)} document(s) whose objects are gone: {'; '.join(refused[:10])}",
-        )
-    return deleted

@@ -29,7 +29,7 @@ from djangoes.exceptions import ConfigurationError, DjangoesError
 
 if TYPE_CHECKING:
     from djangoes.indexing.models import IndexRebuild
-    from djangoes.sync.engine import Failure
+    from djangoes.sync.sending import Failure
 
 
 class LifecycleError(DjangoesError):

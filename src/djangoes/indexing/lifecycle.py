@@ -52,7 +52,6 @@ def create_index(key: str, *, using: str | None = None, exist_ok: bool = False) 
     family for what the engine refuses.
     """
     from djangoes import connections
-    from djangoes.sync.cache import new_generation
 
     target = get_target(key, using)
     options = connections.options
@@ -67,9 +66,7 @@ def create_index(key: str, *, using: str | None = None, exist_ok: bool = False) 
             f"({state.describe()}). Load it with update_search_index, replace it with "
             "rebuild_search_index, or remove it with delete_search_index first.",
         )
-    physical = create_physical(target, {**body, "aliases": aliases})
-    new_generation([target.name, physical], options)
-    return physical
+    return create_physical(target, {**body, "aliases": aliases})
 
 
 def delete_index(key: str, *, using: str | None = None, missing_ok: bool = False) -> list[str]:
@@ -83,9 +80,7 @@ def delete_index(key: str, *, using: str | None = None, missing_ok: bool = False
     to delete (unless ``missing_ok``), and the djangoes ``TransportError``
     family.
     """
-    from djangoes import connections
     from djangoes.indexing import locks
-    from djangoes.sync.cache import new_generation
 
     target = get_target(key, using)
     conn = target.conn
@@ -110,15 +105,12 @@ def delete_index(key: str, *, using: str | None = None, missing_ok: bool = False
             f"{target.name!r} and there is no {target.name}-<timestamp> index).",
         )
     deleted: list[str] = []
-    try:
-        for name in names:
-            try:
-                conn.meta.indices.delete(index=name)
-            except NotFoundError:
-                continue  # deleted meanwhile
-            deleted.append(name)
-    finally:
-        new_generation([target.name, *deleted], connections.options)
+    for name in names:
+        try:
+            conn.meta.indices.delete(index=name)
+        except NotFoundError:
+            continue  # deleted meanwhile
+        deleted.append(name)
     return deleted
 
 

@@ -2,12 +2,16 @@
 
 Each model's ``get_search_queryset(index=key)`` is read in chunks of
 CHUNK_SIZE by primary key (keyset pagination, never OFFSET), so memory stays
-flat whatever the table size. Each chunk's documents are built by the sync
-engine (``prepare_search_documents`` once per chunk, each document serialised
-once); chunks are merged into bulk requests of up to BULK_BYTES, sent by a
-thread of their own (:mod:`djangoes.indexing.pipeline`) while the next chunk
-is read and built. Per-document failures are reported without stopping. The
-index is refreshed once at the end.
+flat whatever the table size; each chunk's version is taken before it is
+read. Each chunk's documents are built as every sync does
+(:mod:`djangoes.sync.sending`: ``prepare_search_documents`` once per chunk,
+each document serialised once) and handed to the bulk writer
+(:mod:`djangoes.bulk`) in a thread of its own
+(:mod:`djangoes.indexing.pipeline`), which merges chunks into requests of up
+to BULK_BYTES and BULK_DOCUMENTS while the next chunk is read and built.
+Failures that pass (timeouts, 429...) are retried for RETRY_BUDGET seconds;
+per-document failures are reported without stopping. The index is refreshed
+once at the end.
 """
 
 from __future__ import annotations
@@ -20,14 +24,26 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
-from djangoes.exceptions import ConfigurationError
+from djangoes.documents import search_queryset
 from djangoes.indexing.errors import IndexMissingError, NoModelsError
 from djangoes.indexing.names import Target, get_target, index_state
 from djangoes.registry import label_of
 
 if TYPE_CHECKING:
     from djangoes.options import Options
-    from djangoes.sync.engine import Failure
+    from djangoes.sync.sending import Failure
+
+__all__ = [
+    "IndexingResult",
+    "Loaded",
+    "Progress",
+    "index_models",
+    "load_documents",
+    "require_existing",
+    "search_queryset",
+    "stream_queryset",
+    "update_index",
+]
 
 #: A progress callback: called with (items done so far, total or None), first with 0.
 Progress = Callable[[int, "int | None"], None]
@@ -68,19 +84,6 @@ def index_models(target: Target) -> tuple[type[models.Model], ...]:
             "database. Add 'app_label.ModelName' labels to its MODELS.",
         )
     return found
-
-
-def search_queryset(model: type[models.Model], key: str) -> models.QuerySet[Any]:
-    """``model``'s ``get_search_queryset(index=key)``; ConfigurationError if it has none."""
-    manager = model._default_manager
-    method = getattr(manager, "get_search_queryset", None)
-    if method is None:
-        raise ConfigurationError(
-            f"The default manager of {label_of(model)} has no get_search_queryset(): add "
-            "djangoes.models.SearchDocumentManagerMixin to it."
-        )
-    queryset: models.QuerySet[Any] = method(index=key)
-    return queryset
 
 
 def require_existing(target: Target, doing: str) -> None:
@@ -182,15 +185,17 @@ def stream_queryset(
     from djangoes.indexing.pipeline import Sender
     from djangoes.sync import iter_chunks
     from djangoes.sync.clock import next_version
-    from djangoes.sync.engine import PreparedBulk, prepare_bulk
-    from djangoes.sync.operations import Operation
+    from djangoes.sync.sending import BulkSender, object_writes
 
-    # Writing to NAME goes through the sync path's extra targets: a rebuild
-    # running meanwhile gets these writes too.
+    # Writing to NAME copies to a running rebuild's index too, as sync does;
+    # a rebuild writes to its new physical index only.
     destination = None if write_to == target.name else write_to
+    sending = BulkSender(
+        target.alias, [target.key], options, budget=options.RETRY_BUDGET, target=destination,
+        conn=target.conn,
+    )  # fmt: skip
     loaded = Loaded()
-    sender = Sender(options, target.conn)
-    pending: PreparedBulk | None = None
+    sender = Sender(sending)
     try:
         chunks = iter_chunks(queryset, chunk_size)
         while True:
@@ -202,26 +207,11 @@ def stream_queryset(
             chunk = next(chunks, None)
             if chunk is None:
                 break
-            ops = [Operation.for_instance("index", target.key, obj, force=True) for obj in chunk]
-            for op in ops:
-                op.version = version
-            prepared = prepare_bulk(
-                target.alias, ops, options, target=destination, in_queryset=True, remember=False
-            )
-            if pending is None:
-                pending = prepared
-            else:
-                pending.extend(prepared)
-            # chunks bound memory; requests are merged up to BULK_BYTES, as the
-            # engines index fewer, larger requests faster
-            if pending.size >= options.BULK_BYTES:
-                sender.submit(pending)
-                pending = None
+            writes = object_writes(target.key, chunk, version, options, sending.result)
+            sender.submit(list(sending.actions(writes)))
             loaded.read += len(chunk)
             if progress is not None:
                 progress(len(chunk))
-        if pending is not None:
-            sender.submit(pending)
     except BaseException:
         sender.abort()
         raise
@@ -255,7 +245,7 @@ def update_index(
     engine fails a request as a whole.
     """
     from djangoes import connections
-    from djangoes.sync.engine import handle_failures
+    from djangoes.sync.sending import handle_failures
 
     target = get_target(key, using)
     options = connections.options

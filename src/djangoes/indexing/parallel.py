@@ -118,8 +118,8 @@ def load_in_parallel(
                 heartbeat()
         outcomes = pending.get()  # raises what a worker raised
     _report(counts, progress, wait=0)
-    from djangoes.sync.engine import Failure
     from djangoes.sync.operations import Action, Operation
+    from djangoes.sync.sending import Failure
 
     for read, indexed, failures in outcomes:
         loaded.read += read

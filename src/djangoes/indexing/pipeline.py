@@ -1,83 +1,100 @@
-"""Sending bulk requests from a thread of their own while the next ones are built.
+"""Sending bulk requests from a thread of their own while the next chunks are read.
 
 Reading rows and building documents is database and Python work; sending a
 bulk request is waiting for the engine. :class:`Sender` overlaps the two: the
-loader prepares the next request while this thread sends the previous one.
-At most ``depth`` prepared requests wait, so memory stays bounded whatever
-the table size. Requests are sent one at a time, in order.
+loader hands each chunk's bulk actions to this thread, which cuts them into
+requests (:func:`djangoes.bulk.write`: up to ``BULK_BYTES`` and
+``BULK_DOCUMENTS``, merged across chunks) and sends them, while the loader
+reads and builds the next chunk. At most ``depth`` chunks wait, so memory
+stays bounded whatever the table size. Requests are sent one at a time, in
+order.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from djangoes import bulk
+
 if TYPE_CHECKING:
-    from djangoes.backends.abstracts import Base
-    from djangoes.options import Options
-    from djangoes.sync.engine import PreparedBulk, SyncResult
+    from djangoes.sync.sending import BulkSender, SyncResult
 
 _DONE = None
 
 
+class _Aborted(Exception):
+    """The loader stopped: the sending thread stops too, sending nothing more."""
+
+
 class Sender:
-    """Executes prepared bulk requests in a background thread; results merged in order."""
+    """Writes chunks of bulk actions from a background thread; outcomes counted by ``sending``.
 
-    def __init__(self, options: Options, conn: Base, *, depth: int = 1) -> None:
-        from djangoes.sync.engine import SyncResult
+    The first document the engine could not take within the retry budget
+    stops the thread; its error is raised to the loader (at its next
+    :meth:`submit`, or by :meth:`close`).
+    """
 
-        self.options = options
-        #: The loader's connection: its client is thread-safe, and its request
-        #: log then lists the requests sent from here.
-        self.conn = conn
+    def __init__(self, sending: BulkSender, *, depth: int = 2) -> None:
+        from djangoes.sync.sending import raise_unsent
+
+        self.sending = sending
+        #: The loader's thread: the requests sent from here are listed in its
+        #: request log (the connection is shared by the threads of the process).
         self._owner = threading.current_thread()
-        self.result = SyncResult()
-        #: Documents whose request was answered (read by the loader for progress).
-        self.documents_sent = 0
-        self._queue: queue.Queue[PreparedBulk | None] = queue.Queue(maxsize=depth)
+        self._raise_unsent = raise_unsent
+        self._queue: queue.Queue[list[bulk.Action] | None] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
         self._stopped = False
+        self._ended = False
         self._thread = threading.Thread(target=self._run, name="djangoes-bulk-sender", daemon=True)
         self._thread.start()
 
+    def _actions(self) -> Iterator[bulk.Action]:
+        while True:
+            chunk = self._queue.get() if not self._stopped else _DONE
+            if chunk is _DONE:
+                self._ended = True
+                if self._stopped:
+                    raise _Aborted  # what waits for a fuller request is not sent
+                return
+            yield from chunk
+
     def _run(self) -> None:
-        with self.conn.query_log.on_behalf_of(self._owner):
+        with self.sending.conn.query_log.on_behalf_of(self._owner):
             self._send_all()
 
     def _send_all(self) -> None:
-        from djangoes.sync.engine import execute_bulk
+        sending = self.sending
+        try:
+            for outcome in bulk.write(sending.conn, self._actions(), sending.limits):
+                sending.account(outcome)
+                if outcome.kind == "unsent":
+                    self._raise_unsent(sending.result)
+            sending.finish()
+        except _Aborted:
+            return
+        except BaseException as exc:  # noqa: BLE001 - handed to the loader, which raises it
+            self._error = exc
+            while not self._ended and self._queue.get() is not _DONE:
+                pass  # let the loader's submit() and close() through; send nothing more
 
-        while True:
-            prepared = self._queue.get()
-            if prepared is _DONE:
-                return
-            if self._error is not None or self._stopped:
-                continue  # drain what is queued after a failure, send nothing more
-            try:
-                result = execute_bulk(
-                    prepared, self.options, raise_transport_errors=True, conn=self.conn
-                )
-            except BaseException as exc:  # noqa: BLE001 - handed to the loader, which raises it
-                self._error = exc
-                continue
-            self.result.merge(result)
-            self.documents_sent += sum(1 for _, dest in prepared.sent if dest is None)
-
-    def submit(self, prepared: PreparedBulk) -> None:
-        """Queue a request (waits while ``depth`` are queued); raises a failure of the thread."""
+    def submit(self, actions: list[bulk.Action]) -> None:
+        """Queue a chunk's actions (waits while ``depth`` wait); raises a failure of the thread."""
         self._raise()
-        self._queue.put(prepared)
+        self._queue.put(actions)
 
     def close(self) -> SyncResult:
-        """Wait for every queued request; returns the merged result or raises its failure."""
+        """Wait for every queued action; returns the result or raises the thread's failure."""
         self._queue.put(_DONE)
         self._thread.join()
         self._raise()
-        return self.result
+        return self.sending.result
 
     def abort(self) -> None:
-        """Stop after the request being sent (the loader failed); never raises."""
+        """Stop after the request being sent, drop the rest (the loader failed); never raises."""
         self._stopped = True
         self._queue.put(_DONE)
         self._thread.join()

@@ -1,14 +1,16 @@
 """Pruning: delete the documents whose objects left every search queryset of the index.
 
-The index is read with a scroll (a consistent snapshot, ids only, CHUNK_SIZE
-per page). For each page, every model of the index is asked which of the
-page's ids it still has: an id is kept when *any* model's
+The index is read with the client's ``scan`` helper (a scroll: a consistent
+snapshot, ids only, CHUNK_SIZE per page). For each page, every model of the
+index is asked which of the page's ids it still has: an id is kept when *any* model's
 ``get_search_queryset(index=key)`` yields an object with that document id
 (ids are unique within an index), so an index holding several models never
 loses one model's documents because of another's. The other ids of the page
-are deleted at once, in one bulk request, from the physical index they were
-found in; nothing is remembered from one page to the next, so no delete is
-ever sent twice and memory stays flat.
+are deleted at once, by the bulk writer (:mod:`djangoes.bulk`), from the
+physical index they were found in; nothing is remembered from one page to
+the next, so no delete is ever sent twice and memory stays flat. Each
+page's deletes carry a version taken before the database was asked, so an
+object saved again meanwhile keeps its document.
 
 How a model answers depends on its document ids:
 
@@ -24,8 +26,6 @@ How a model answers depends on its document ids:
 
 from __future__ import annotations
 
-import json
-import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 
-from djangoes.backends.api import Call
+from djangoes import bulk
 from djangoes.exceptions import TransportError
 from djangoes.indexing.errors import PruneError
 from djangoes.indexing.load import Progress, index_models, require_existing, search_queryset
@@ -41,8 +41,6 @@ from djangoes.indexing.names import Target, get_target
 
 if TYPE_CHECKING:
     from djangoes.backends.abstracts import Base
-
-logger = logging.getLogger("djangoes.indexing")
 
 #: How long the engine keeps the scroll open between two pages.
 SCROLL_KEEP_ALIVE = "5m"
@@ -151,62 +149,45 @@ def _queryable_id_field(model: type[models.Model]) -> tuple[str, models.Field[An
     return field.attname, value_field
 
 
-def _scroll_ids(conn: Base, name: str, size: int) -> Iterator[list[tuple[str, str]]]:
+def _pages(conn: Base, name: str, size: int) -> Iterator[list[tuple[str, str]]]:
     """Pages of ``(physical index, document id)`` of every document behind ``name``."""
-    page = conn.search(
-        index=name,
-        query={"match_all": {}},
-        size=size,
-        source=False,
-        sort=["_doc"],
-        scroll=SCROLL_KEEP_ALIVE,
-    )
-    scroll_id = page.get("_scroll_id")
-    try:
-        while True:
-            hits = page["hits"]["hits"]
-            if not hits:
-                return
-            yield [(hit["_index"], hit["_id"]) for hit in hits]
-            scroll_id = page.get("_scroll_id") or scroll_id
-            with conn.wrap_errors():
-                page = conn.unwrap_response(
-                    conn.client.scroll(body={"scroll_id": scroll_id, "scroll": SCROLL_KEEP_ALIVE})
-                )
-    finally:
-        if scroll_id:
-            try:
-                with conn.wrap_errors():
-                    conn.client.clear_scroll(body={"scroll_id": [scroll_id]})
-            except TransportError as exc:
-                # Not worth failing for (and it must not hide the error that
-                # got us here): the engine drops the scroll after the keep-alive.
-                logger.warning("Could not clear the scroll over %r: %s", name, exc)
+    page: list[tuple[str, str]] = []
+    query = {"query": {"match_all": {}}, "_source": False}
+    for hit in conn.scan(name, query, size=size, scroll=SCROLL_KEEP_ALIVE):
+        page.append((hit["_index"], hit["_id"]))
+        if len(page) == size:
+            yield page
+            page = []
+    if page:
+        yield page
 
 
-def _delete_documents(target: Target, orphans: list[tuple[str, str]]) -> int:
-    """Delete ``(physical index, id)`` documents in one bulk request; returns how many went.
+def _delete_documents(target: Target, orphans: list[tuple[str, str]], version: int) -> int:
+    """Delete ``(physical index, id)`` documents, at ``version``; returns how many went.
 
-    A document already gone (404) is not an error. Raises PruneError for
-    documents the engine refused to delete.
+    A document already gone (404), or written again after ``version`` was
+    taken (its object came back), is not an error. Raises PruneError for
+    documents the engine refused to delete, and the djangoes ``TransportError``
+    family when it could not take them within the retry budget.
     """
-    conn = target.conn
-    lines = [
-        json.dumps({"delete": {"_index": index, "_id": doc_id}}, separators=(",", ":"))
+    from djangoes import connections
+    from djangoes.sync.sending import bulk_limits
+
+    versioned = target.conn.features.supports_external_versions
+    actions = [
+        bulk.Action("delete", index, doc_id, version=version if versioned else None)
         for index, doc_id in orphans
     ]
-    body = ("\n".join(lines) + "\n").encode()
-    with conn.wrap_errors():
-        response = conn.unwrap_response(conn.perform(Call("bulk", index=None, body=body)))
+    limits = bulk_limits(connections.options, budget=connections.options.RETRY_BUDGET)
     deleted = 0
     refused: dict[str, str] = {}
-    for (_index, doc_id), item in zip(orphans, response["items"], strict=True):
-        outcome = next(iter(item.values()))
-        status = int(outcome.get("status", 0))
-        if 200 <= status < 300:
+    for outcome in bulk.write(target.conn, actions, limits):
+        if outcome.kind == "done" and outcome.status != 404:
             deleted += 1
-        elif status != 404:
-            refused[doc_id] = f"[{status}] {outcome.get('error') or outcome}"
+        elif outcome.kind == "unsent":
+            raise outcome.error or TransportError(outcome.reason, status=outcome.status, info=None)
+        elif outcome.kind == "refused":
+            refused[outcome.action.id] = f"[{outcome.status}] {outcome.reason}"
     if refused:
         shown = "; ".join(f"{doc_id}: {reason}" for doc_id, reason in list(refused.items())[:10])
         raise PruneError(
@@ -239,7 +220,7 @@ def prune_index(
     ``TransportError`` family when a request fails.
     """
     from djangoes import connections
-    from djangoes.sync.cache import new_generation
+    from djangoes.sync.clock import next_version
 
     target = get_target(key, using)
     options = connections.options
@@ -251,22 +232,19 @@ def prune_index(
     total = int(conn.count(index=target.name)["count"]) if progress is not None else None
     if progress is not None:
         progress(0, total)
-    try:
-        for page in _scroll_ids(conn, target.name, size):
-            unknown = {doc_id for _, doc_id in page}
-            for matcher in matchers:
-                unknown -= matcher.existing(unknown)
-            orphans = [(index, doc_id) for index, doc_id in page if doc_id in unknown]
-            if orphans:
-                result.deleted += _delete_documents(target, orphans)
-            result.checked += len(page)
-            if progress is not None:
-                progress(result.checked, total)
-    finally:
-        if result.deleted:
-            # Fingerprints of deleted documents must not make a later save of
-            # the same document look unchanged (even when the prune stopped early).
-            new_generation([target.name], options)
+    for page in _pages(conn, target.name, size):
+        # taken before the database is asked: an object that comes back after
+        # that is written with a higher version, which the delete cannot undo
+        version = next_version()
+        unknown = {doc_id for _, doc_id in page}
+        for matcher in matchers:
+            unknown -= matcher.existing(unknown)
+        orphans = [(index, doc_id) for index, doc_id in page if doc_id in unknown]
+        if orphans:
+            result.deleted += _delete_documents(target, orphans, version)
+        result.checked += len(page)
+        if progress is not None:
+            progress(result.checked, total)
     if result.deleted:
         conn.meta.indices.refresh(index=target.name)
     return result

@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 
     from djangoes.indexing.locks import RebuildRun
     from djangoes.options import Options
-    from djangoes.sync.engine import Failure
+    from djangoes.sync.sending import Failure
 
 logger = logging.getLogger("djangoes.indexing")
 
@@ -246,10 +246,8 @@ def _finish(
 ) -> RebuildResult:
     """After the switch: redo late refused copies, release the lock, retire old indexes."""
     from djangoes.indexing.dualwrite import redo_failed_writes
-    from djangoes.sync.cache import new_generation
 
     target = run.target
-    new_generation([target.name, new], options)
     for failure in loaded.failures:
         logger.warning("Rebuild of index %r: document not indexed: %s", target.key, failure)
     try:

@@ -18,8 +18,8 @@ from django.db.models.signals import post_delete, post_save
 
 from djangoes.sync.background import wait_for_background
 from djangoes.sync.batch import schedule
-from djangoes.sync.engine import Failure, SyncError, SyncResult, send_operations
-from djangoes.sync.operations import Operation, operations_for_change
+from djangoes.sync.operations import Operation, indexes_of, operations_for_change
+from djangoes.sync.sending import Failure, SyncError, SyncResult, send_operations
 from djangoes.sync.state import disable_search_updates, sync_enabled
 
 __all__ = [
@@ -60,15 +60,19 @@ def sync_objects(
 ) -> None:
     """Sync these objects with their indexes when the current transaction commits.
 
-    Objects that are no longer in ``get_search_queryset`` are deleted from the
-    index. Outside a transaction they are sent at once.
+    Each document is built from its object's row as it is when sent; objects
+    that are no longer in ``get_search_queryset`` are deleted from the index.
+    With ``action="delete"`` the documents are deleted (for rows deleted
+    without signals, e.g. by ``QuerySet.delete()``). Outside a transaction
+    they are sent at once.
     """
     by_db: dict[str, list[Operation]] = {}
     for obj in objects:
         using = obj._state.db or router.db_for_write(type(obj))
-        by_db.setdefault(using, []).extend(
-            operations_for_change(obj, action=action, index=index, send_signals=False)
-        )
+        ops = operations_for_change(obj, action=action, index=index, send_signals=False)
+        for op in ops:
+            op.committed = action != "delete"  # asked to delete: deleted whatever the row says
+        by_db.setdefault(using, []).extend(ops)
     for using, ops in by_db.items():
         schedule(ops, using=using)
 
@@ -78,20 +82,20 @@ def sync_queryset(
 ) -> SyncResult:
     """Sync every object of ``queryset`` now, in chunks (for ``update()``/``bulk_create()``).
 
-    Deleted rows cannot be found by a queryset: delete their documents with
-    :func:`sync_objects` (``action="delete"``) or ``delete_search_document``.
-    Returns what was done; failures follow the ON_ERROR policy.
+    ``queryset`` says which objects; each document is built from the
+    object's row as ``get_search_queryset`` gives it when sent, so objects
+    that left it are deleted from the index. Deleted rows cannot be found by
+    a queryset: delete their documents with :func:`sync_objects`
+    (``action="delete"``) or ``delete_search_document``. Returns what was
+    done; failures follow the ON_ERROR policy.
     """
     from djangoes import connections
 
     size = chunk_size or connections.options.CHUNK_SIZE
+    keys = indexes_of(queryset.model, index)
     result = SyncResult()
     for chunk in iter_chunks(queryset, size):
-        ops = [
-            op
-            for obj in chunk
-            for op in operations_for_change(obj, action="index", index=index, send_signals=False)
-        ]
+        ops = [Operation.for_instance("index", key, obj) for obj in chunk for key in keys]
         result.merge(send_operations(ops))
     return result
 

@@ -2,9 +2,13 @@
 
 Under the "queue" policy the operations of a commit are already durable in
 the queue table when the transaction ends, so nothing is lost if the request
-does not wait for the engine: the committing thread builds the documents
-(it owns the objects, and the data is current then), and this thread sends
-them and settles the rows. If the process dies first, the rows are still in
+does not wait for the engine: the committing thread hands the operations
+over, and this thread takes a version, reads the rows, builds the documents,
+sends them and settles the rows (:func:`djangoes.sync.queue.finish_queued`),
+batch after batch. Because each batch is read after its version is taken, a
+batch sent after a later one, or a document saved A, B, then A again, ends
+with the database's state in the index. Failures that pass are retried for
+``RETRY_BUDGET`` seconds. If the process dies first, the rows are still in
 the queue and ``manage.py search_sync`` sends them.
 
 One thread per process, started on first use (again in a forked child);
@@ -68,7 +72,7 @@ class BackgroundSender:
             batch = batches.get()
             try:
                 close_old_connections()
-                finish_queued(batch)
+                finish_queued(batch, budget=batch.options.RETRY_BUDGET)
                 if batches.empty():  # idle: hold no database connection meanwhile
                     db_connections.close_all()
             except Exception:  # the rows stay in the queue for search_sync: say so, go on

@@ -1,12 +1,20 @@
-"""Holding sync operations until the transaction commits.
+"""Holding sync operations until the transaction commits (``transaction.on_commit``).
 
-Inside a transaction each operation is registered with
-``transaction.on_commit``, one callback per operation, so Django's own rules
-decide what survives: a rolled-back transaction runs none of them, a
-rolled-back savepoint drops those registered inside it. The callbacks only
-collect their operation; one more callback, always kept last and registered
-outside any savepoint, sends everything collected in one bulk request per
-connection (the last operation per document wins).
+Inside a transaction each change registers one commit hook with
+``transaction.on_commit``, so Django's own rules decide what survives: a
+rolled-back transaction runs none of them, a rolled-back savepoint drops
+those registered inside it. A hook only collects its operations, except the
+last hook of the transaction that runs: it sends everything collected, in as
+few bulk requests as the limits allow (:mod:`djangoes.sync.sending`; the
+last operation per document wins). So the transaction is sent once, after
+the application's own hooks registered before its last change.
+
+Which hook is the last is known without looking into Django's list of hooks:
+each hook of a batch is held by Django only (the batch keeps weak references
+to them). A hook Django dropped (its savepoint rolled back) is gone; a hook
+still referenced is still to run. The hook that finds no later hook alive
+sends. A batch none of whose hooks is alive belongs to a transaction that
+ended (rolled back): the next change starts a new one.
 
 Outside a transaction (autocommit) an operation is sent at once, through the
 same path.
@@ -19,58 +27,92 @@ those rows after sending (:mod:`djangoes.sync.queue`).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
-from typing import Any, cast
+import weakref
+from collections.abc import Iterable
+from typing import Any
 
+import django
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db import connections as db_connections
 
-from djangoes.sync.clock import stamp
 from djangoes.sync.operations import Operation
 
 
+class _Hook:
+    """One commit hook of a batch: the operations of one change."""
+
+    __slots__ = ("__weakref__", "batch", "operations", "position")
+
+    def __init__(self, batch: PendingBatch, operations: list[Operation], position: int) -> None:
+        self.batch = batch
+        self.operations = operations
+        self.position = position
+
+    def __call__(self) -> None:
+        self.batch.ran(self)
+
+
 class PendingBatch:
-    """The operations of one transaction on one database, and the callback sending them."""
+    """The operations of one transaction on one database, and the hooks that send them."""
 
     def __init__(self, using: str) -> None:
         self.using = using
-        self.committed: list[Operation] = []
-        self.entry: tuple[set[Any], Callable[[], None], bool] = (set(), self.flush, False)
+        self.collected: list[Operation] = []
+        self.hooks: list[weakref.ref[_Hook]] = []
         #: Claim of this transaction's queue rows (None: nothing queued).
         self.claim: str | None = None
 
-    def collect(self, operations: list[Operation]) -> None:
-        """Called right after the commit: the data of the operations is current now."""
-        stamp(operations)
-        self.committed.extend(operations)
+    def alive(self) -> bool:
+        """Whether a hook of this batch is still to run (its transaction is open)."""
+        while self.hooks and self.hooks[-1]() is None:
+            self.hooks.pop()  # dropped by a savepoint rollback (or the whole transaction's)
+        return bool(self.hooks)
 
-    def flush(self) -> None:
+    def add(self, operations: list[Operation]) -> None:
+        """Register the hook of one change's operations (sent after the commit)."""
+        hook = _Hook(self, operations, len(self.hooks))
+        self.hooks.append(weakref.ref(hook))
+        on_commit(hook, self.using)
+
+    def ran(self, hook: _Hook) -> None:
+        """A hook ran (after the commit): collect; send if no later hook is still to run."""
+        self.collected.extend(hook.operations)
+        for ref in reversed(self.hooks[hook.position + 1 :]):
+            if ref() is not None:
+                return  # a later hook runs after this one: it sends
         _state.forget(self)
-        operations, self.committed = self.committed, []
+        operations, self.collected = self.collected, []
         if operations:
-            _send(operations, self.using, self.claim)
+            send(operations, self.using, self.claim)
 
 
-def _send(operations: list[Operation], using: str, claim: str | None) -> None:
+def on_commit(hook: Any, using: str) -> None:
+    """``transaction.on_commit(hook)``, robust unless the ON_ERROR policy is "raise".
+
+    A robust hook's exception is logged by Django and the application's later
+    hooks still run; under "raise" the caller sees the ``SyncError``.
+    """
+    from djangoes import connections
+
+    if django.VERSION >= (5, 0):
+        robust = connections.options.error_policy() != "raise"
+        transaction.on_commit(hook, using=using, robust=robust)
+    else:  # pragma: no cover - Django 4.2 has no robust hooks
+        transaction.on_commit(hook, using=using)
+
+
+def send(operations: list[Operation], using: str, claim: str | None) -> None:
     """Send committed operations: through the queue when they have rows, else directly.
 
     Queued operations are sent by the committing thread, or with ``QUEUE_SEND
-    = "background"`` prepared here and sent by the process's sending thread.
+    = "background"`` by the process's sending thread, or by ``QUEUE_DISPATCH``.
     """
     if claim is not None and any(op.queue_entry is not None for op in operations):
-        from djangoes import connections
-        from djangoes.sync import background
-        from djangoes.sync.queue import finish_queued, prepare_queued
+        from djangoes.sync.queue import send_committed
 
-        batch = prepare_queued(operations, using, claim)
-        if batch is None:  # QUEUE_DISPATCH took them
-            return
-        if connections.options.QUEUE_SEND == "background":
-            background.submit(batch)
-        else:
-            finish_queued(batch)
+        send_committed(operations, using, claim)
         return
-    from djangoes.sync.engine import send_operations
+    from djangoes.sync.sending import send_operations
 
     send_operations(operations)
 
@@ -94,24 +136,6 @@ class _State(threading.local):
 _state = _State()
 
 
-def _move_flush_last(using: str, batch: PendingBatch) -> None:
-    """Keep ``batch.flush`` the last commit callback, outside every savepoint.
-
-    ``transaction.on_commit`` ties a callback to the savepoints open when it is
-    registered; the flush must survive them all (it sends whatever was
-    collected) and run after every collecting callback, so its entry is put at
-    the end of Django's ``run_on_commit`` list each time an operation is added.
-    """
-    hooks = cast(list[Any], db_connections[using].run_on_commit)  # stubs lag Django 4.2
-    if hooks and hooks[-1] is batch.entry:
-        return
-    for i in range(len(hooks) - 1, -1, -1):
-        if hooks[i] is batch.entry:
-            del hooks[i]
-            break
-    hooks.append(batch.entry)
-
-
 def schedule(operations: Iterable[Operation], using: str = DEFAULT_DB_ALIAS) -> None:
     """Send ``operations`` when the current transaction on ``using`` commits (now if none).
 
@@ -121,29 +145,23 @@ def schedule(operations: Iterable[Operation], using: str = DEFAULT_DB_ALIAS) -> 
     ops = list(operations)
     if not ops:
         return
-    connection = db_connections[using]
     queued = _queue_policy()
-    if not connection.in_atomic_block:
+    if not db_connections[using].in_atomic_block:
         claim = None
         if queued:
             from djangoes.sync.queue import enqueue, new_claim
 
             claim = new_claim()
             enqueue(ops, using, claim)  # committed at once: kept if this process dies now
-        _send(stamp(ops), using, claim)
+        send(ops, using, claim)
         return
     batch = _state.batches.get(using)
-    hooks = cast(list[Any], connection.run_on_commit)
-    if batch is None or not (
-        (hooks and hooks[-1] is batch.entry) or any(entry is batch.entry for entry in hooks)
-    ):
-        # first operation of this transaction (or the last batch's transaction ended)
-        batch = PendingBatch(using)
+    if batch is None or not batch.alive():
+        batch = PendingBatch(using)  # the first change of this transaction
         _state.batches[using] = batch
     if queued:
         from djangoes.sync.queue import enqueue, new_claim
 
         batch.claim = batch.claim or new_claim()
         enqueue(ops, using, batch.claim)  # in the transaction: a rollback leaves no row
-    transaction.on_commit(lambda: batch.collect(ops), using=using)
-    _move_flush_last(using, batch)
+    batch.add(ops)

@@ -7,15 +7,16 @@ each other), sends them, and settles them as :mod:`djangoes.sync.queue`
 describes: deleted when the engine took them, left with a backoff when it
 could not, marked failed when it refused them for good.
 
-What is sent is always the **current state of the database**: the objects
-are read again by primary key (through ``get_search_queryset``) and their
-whole document is indexed; an object that is gone, or left the queryset,
-becomes a delete. The version of those writes is taken *before* the read
-(:func:`djangoes.sync.clock.next_version`), so whatever a later change
-sends carries a higher one, and a late or repeated entry can never overwrite
-a newer document. The entries of one document are claimed together and
+What is sent is always the **current state of the database**, as for every
+sender (:mod:`djangoes.sync.sending`): the objects are read again by primary
+key (through ``get_search_queryset``) and their whole document is indexed;
+an object that is gone, or left the queryset, becomes a delete. The version
+of those writes is taken *before* the read, so whatever a later change sends
+carries a higher one, and a late or repeated entry can never overwrite a
+newer document. The entries of one document are claimed together and
 settled together: the last state wins, and older failures of a document that
-is now sent are cleared.
+is now sent are cleared. Failures that pass are retried for ``RETRY_BUDGET``
+seconds before an entry is left for a later run.
 
 On SQLite (no row locks) run one worker at a time; the claims still keep a
 second one from sending an entry twice, but it may stop with "database is
@@ -40,15 +41,14 @@ from django.utils import timezone
 
 from djangoes.options import Options
 from djangoes.registry import get_registry
-from djangoes.sync.clock import next_version
-from djangoes.sync.engine import Failure, SyncResult, send_operations
 from djangoes.sync.models import SyncQueueEntry
-from djangoes.sync.operations import Operation
+from djangoes.sync.operations import ObjectKey, Operation
 from djangoes.sync.queue import CLAIM_SECONDS, Reason, is_transient, new_claim, record_outcome
+from djangoes.sync.sending import Failure, SyncResult, send_operations
 
 logger = logging.getLogger("djangoes.sync")
 
-DocumentKey = tuple[str, str, str]  # (index, model label, object pk)
+DocumentKey = ObjectKey  # (index, model label, object pk as text)
 
 
 @dataclass
@@ -196,15 +196,15 @@ def _resolve(index: str, label: str) -> tuple[type[Any] | None, str | None]:
 
 
 def _build_operations(
-    groups: dict[DocumentKey, list[SyncQueueEntry]], version: int
-) -> tuple[list[Operation], dict[DocumentKey, list[tuple[str, str]]], dict[DocumentKey, str]]:
-    """The operations sending the current state of each document's object.
+    groups: dict[DocumentKey, list[SyncQueueEntry]],
+) -> tuple[list[Operation], dict[DocumentKey, str]]:
+    """One operation per document, sent from the object's state when sent.
 
-    Returns the operations, the operation keys of each document, and the
-    documents that cannot be sent with the reason.
+    Returns the operations and the documents that cannot be sent, with the
+    reason. The ids the entries recorded are deleted when the object is gone
+    (or has another id now).
     """
     ops: list[Operation] = []
-    op_keys: dict[DocumentKey, list[tuple[str, str]]] = {}
     refused: dict[DocumentKey, str] = {}
     by_model: dict[tuple[str, str], list[DocumentKey]] = {}
     for key in groups:
@@ -214,29 +214,17 @@ def _build_operations(
         if model is None:
             refused.update(dict.fromkeys(keys, reason or ""))
             continue
-        pks: dict[DocumentKey, Any] = {}
         for key in keys:
             try:
-                pks[key] = model._meta.pk.to_python(key[2])
+                pk = model._meta.pk.to_python(key[2])
             except ValidationError as exc:
                 refused[key] = f"the primary key {key[2]!r} is not valid: {exc.messages[0]}"
-        queryset = model._default_manager.get_search_queryset(index=index)
-        found = {obj.pk: obj for obj in queryset.filter(pk__in=list(pks.values()))}
-        for key, pk in pks.items():
-            obj = found.get(pk)
-            if obj is not None:
-                op = Operation("index", index, model, obj.get_search_document_id(), obj.pk, obj,
-                               force=True, version=version)  # fmt: skip
-                ops.append(op)
-                op_keys[key] = [op.key]
                 continue
             doc_ids = list(dict.fromkeys(e.doc_id for e in groups[key]))
-            deletes = [
-                Operation("delete", index, model, doc_id, pk, version=version) for doc_id in doc_ids
-            ]
-            ops.extend(deletes)
-            op_keys[key] = [op.key for op in deletes]
-    return ops, op_keys, refused
+            op = Operation("index", index, model, doc_ids[-1], pk, stale_ids=frozenset(doc_ids))
+            op.stale_ids -= {op.doc_id, ""}
+            ops.append(op)
+    return ops, refused
 
 
 def _send(ops: list[Operation], options: Options) -> SyncResult:
@@ -244,7 +232,9 @@ def _send(ops: list[Operation], options: Options) -> SyncResult:
     if not ops:
         return SyncResult()
     try:
-        return send_operations(ops, options=options, raise_errors=False, in_queryset=True)
+        return send_operations(
+            ops, options=options, raise_errors=False, budget=options.RETRY_BUDGET
+        )
     except (DatabaseError, ImproperlyConfigured):
         raise  # the database or the settings: nothing to do with one document
     except Exception as exc:  # a model's document code raised: find which one, log it
@@ -270,12 +260,11 @@ def process_entries(
     groups: dict[DocumentKey, list[SyncQueueEntry]] = {}
     for entry in entries:
         groups.setdefault((entry.index, entry.model, entry.object_pk), []).append(entry)
-    version = next_version()  # before reading: a change committed after the read is newer
-    ops, op_keys, refused = _build_operations(groups, version)
+    ops, refused = _build_operations(groups)
     sent = _send(ops, options)
     result.indexed, result.deleted = sent.indexed, sent.deleted
     result.superseded = sent.superseded
-    failures = {f.operation.key: f for f in sent.failures}
+    failures = {f.operation.object_key: f for f in sent.failures}
     done: list[int] = []
     retry: dict[int, Reason] = {}
     failed: dict[int, Reason] = {}
@@ -285,7 +274,7 @@ def process_entries(
             failed.update(dict.fromkeys((e.pk for e in group), (refused[key], None)))
             result.errors.append(f"{group[-1]}: {refused[key]}")
             continue
-        failure = next((failures[k] for k in op_keys[key] if k in failures), None)
+        failure = failures.get(key)
         if failure is None:
             done.extend(e.pk for e in group)
         elif is_transient(failure):

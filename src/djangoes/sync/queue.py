@@ -6,18 +6,21 @@ written by :func:`enqueue` when the change happens (``post_save`` /
 ``post_delete``), in the same transaction, on the same database: a
 rolled-back transaction (or savepoint) leaves no row, a committed one leaves
 its rows until the engine took their documents. After the commit,
-:func:`send_queued` sends the operations as every other policy does, then
-*settles* the rows:
+:func:`send_committed` sends the operations as every other policy does (from
+the committed state of their objects), then *settles* the rows:
 
 * the engine took the document (or already had a newer version, or it was
   unchanged): the rows are deleted;
-* the engine could not take it (unreachable, timeout, 408/429/5xx, index
-  missing): the rows stay, with ``attempts`` and a ``next_attempt`` after an
+* the engine could not take it (unreachable, timeout, 408/429/5xx, a
+  malformed answer, index missing), even after the retries of the bulk
+  writer: the rows stay, with ``attempts`` and a ``next_attempt`` after an
   exponential backoff, for ``manage.py search_sync`` (:mod:`djangoes.sync.drain`);
 * the engine (or djangoes) refused the document for good (a 4xx such as a
-  mapping conflict, a document too big or that cannot be serialised): the
-  rows are marked ``failed`` with the reason and kept, to be shown, retried
-  or purged by ``search_sync``; they are not retried by themselves.
+  mapping conflict, a document too big or that cannot be serialised, an id
+  no engine accepts): the rows are marked ``failed`` with the reason and
+  kept, to be shown, retried or purged by ``search_sync``; they are not
+  retried by themselves. A document id over the engines' 512 bytes is
+  recorded failed already when the row is written.
 
 So a save never fails because the engine is down. The rows written by one
 transaction are *claimed* by it (``claimed_by``) for :data:`CLAIM_SECONDS`,
@@ -30,7 +33,9 @@ left in the queue unsent (for ``search_sync``), so that a hung cluster slows
 one request per process and period, not every request.
 
 With ``QUEUE_DISPATCH`` the rows are handed to that function (a Celery task,
-:mod:`djangoes.tasks`) after the commit instead of being sent inline.
+:mod:`djangoes.tasks`) after the commit instead of being sent inline; with
+``QUEUE_SEND = "background"`` to the process's sending thread
+(:mod:`djangoes.sync.background`).
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -49,23 +54,19 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from djangoes.bulk import MAX_ID_BYTES
 from djangoes.exceptions import ConfigurationError, ConnectionTimeout
-from djangoes.sync.clock import stamp
-from djangoes.sync.engine import (
-    Failure,
-    PreparedBulk,
-    SyncResult,
-    execute_bulk,
-    latest_per_document,
-    prepare_bulk,
-)
 from djangoes.sync.models import SyncQueueEntry
+from djangoes.sync.sending import Failure, SyncResult, send_operations
 
 if TYPE_CHECKING:
     from djangoes.options import Options
-    from djangoes.sync.operations import Operation
+    from djangoes.sync.operations import ObjectKey, Operation
 
 logger = logging.getLogger("djangoes.sync")
+
+#: Longest primary key (as text) a queue row holds: ``SyncQueueEntry.object_pk``.
+OBJECT_PK_LENGTH = 255
 
 #: Seconds a claim on queue rows lasts; after that another process may send them.
 CLAIM_SECONDS = 300
@@ -151,12 +152,13 @@ def is_transient(failure: Failure) -> bool:
     """Whether the engine may take this document later (True) or refused it for good.
 
     A request that failed as a whole (no answer, timeout, a 5xx for the whole
-    bulk) is always transient: nothing is known against the document. A
-    per-document 408, 429, 404 (index missing) or 5xx is transient too; any
-    other 4xx, and a document djangoes refused before sending (no status),
-    is not.
+    bulk, a malformed answer) is always transient: nothing is known against
+    the document; so is a document the engine kept refusing for now (429...)
+    until the retry budget ran out. A per-document 408, 429, 404 (index
+    missing) or 5xx is transient too; any other 4xx, and a document djangoes
+    refused before sending (no status), is not.
     """
-    if failure.request_failed:
+    if failure.request_failed or failure.retryable:
         return True
     status = failure.status
     return status is not None and (status in RETRYABLE_STATUSES or status >= 500)
@@ -175,6 +177,11 @@ def enqueue(operations: Sequence[Operation], using: str, claim: str) -> None:
     transaction. Sets ``queue_entry`` on each operation. Raises the
     database's error when the table is missing (run ``migrate``).
 
+    A value that cannot fit its column never reaches the database (on
+    PostgreSQL it would abort the user's transaction): a document id over the
+    engines' 512 bytes, which no engine accepts, or a primary key over 255
+    characters is recorded as a failed row saying so, and never sent.
+
     This runs once per save of a synced model: the row is written with one
     prepared ``INSERT`` rather than through the ORM's model machinery.
     """
@@ -184,7 +191,7 @@ def enqueue(operations: Sequence[Operation], using: str, claim: str) -> None:
     claimed_until = now + timedelta(seconds=CLAIM_SECONDS)
     with connection.cursor() as cursor:
         for op in operations:
-            values = {
+            values: dict[str, Any] = {
                 "index": op.index,
                 "model": op.model._meta.label,
                 "object_pk": str(op.pk),
@@ -196,13 +203,46 @@ def enqueue(operations: Sequence[Operation], using: str, claim: str) -> None:
                 "claimed_by": claim,
                 "claimed_until": claimed_until,
             }
+            refused = _refusal(op)
+            if refused is not None:
+                values.update(  # the row only reports: nothing in it may ever be sent
+                    doc_id="",
+                    object_pk=str(op.pk)[:255],
+                    state=SyncQueueEntry.State.FAILED,
+                    last_error=refused,
+                    last_attempt=now,
+                    attempts=1,
+                    claimed_by="",
+                    claimed_until=None,
+                )
             params = [
                 f.get_db_prep_save(values[f.name] if f.name in values else f.get_default(),
                                    connection)
                 for f in fields
             ]  # fmt: skip
             cursor.execute(sql, params)
-            op.queue_entry = cursor.fetchone()[0] if returning else cursor.lastrowid
+            entry = cursor.fetchone()[0] if returning else cursor.lastrowid
+            if refused is None:
+                op.queue_entry = entry
+            else:
+                logger.error("Search sync failed for good, kept in the queue: %s: %s",
+                             op.describe(), refused)  # fmt: skip
+
+
+def _refusal(op: Operation) -> str | None:
+    """Why ``op`` can never be sent and its row cannot hold it as it is (None: it can)."""
+    size = len(op.doc_id.encode())
+    if size > MAX_ID_BYTES:
+        return (
+            f"the document id is {size} bytes long, more than the {MAX_ID_BYTES} bytes "
+            "Elasticsearch and OpenSearch accept"
+        )
+    if len(str(op.pk)) > OBJECT_PK_LENGTH:
+        return (
+            f"the primary key is too long for the queue's object_pk column "
+            f"({OBJECT_PK_LENGTH} characters)"
+        )
+    return None
 
 
 _statements: dict[str, tuple[str, list[Any], bool]] = {}
@@ -229,71 +269,68 @@ def _insert_statement(connection: Any) -> tuple[str, list[Any], bool]:
 
 @dataclass
 class QueuedBatch:
-    """A commit's queued operations, prepared (documents built) and ready to send."""
+    """A commit's operations whose rows are queued, to send and settle."""
 
     using: str
     claim: str
     options: Options
-    #: The operations to send and settle (those with rows, and the others).
     operations: list[Operation]
-    #: The bulk requests, one per connection.
-    prepared: list[PreparedBulk] = field(default_factory=list)
-    #: Rows not sent (their connection is paused), with the note to record.
-    paused: dict[int, str] = field(default_factory=dict)
 
 
-def prepare_queued(
+def send_committed(
     operations: Sequence[Operation], using: str, claim: str, options: Options | None = None
-) -> QueuedBatch | None:
-    """Build the requests for committed operations whose rows are queued on ``using``.
+) -> None:
+    """After the commit: hand the queued operations on, or send them and settle their rows.
 
-    Runs where the objects are (the committing thread): it reads the database
-    and builds the documents. Returns None when ``QUEUE_DISPATCH`` took the
-    rows. Raises ``ConfigurationError`` when ``QUEUE_DISPATCH`` cannot be
-    imported.
+    To ``QUEUE_DISPATCH`` when it is set, else to the process's sending thread
+    with ``QUEUE_SEND = "background"``, else sent now. Never raises for what
+    the engine did. Raises ``ConfigurationError`` when ``QUEUE_DISPATCH``
+    cannot be imported.
     """
     from djangoes import connections
+    from djangoes.sync import background
 
     options = options or connections.options
     ids = [op.queue_entry for op in operations if op.queue_entry is not None]
     if options.QUEUE_DISPATCH and ids and _dispatch(options.QUEUE_DISPATCH, using, ids, claim):
-        return None
-    batch = QueuedBatch(using, claim, options, [])
-    for op in operations:
-        reason = _pauses.reason(connections.alias_for_index(op.index))
-        if reason is not None and op.queue_entry is not None:
-            batch.paused[op.queue_entry] = reason
-        else:
-            batch.operations.append(op)
-    by_alias: dict[str, list[Operation]] = {}
-    for op in stamp(latest_per_document(batch.operations)):
-        by_alias.setdefault(connections.alias_for_index(op.index), []).append(op)
-    batch.prepared = [prepare_bulk(alias, ops, options) for alias, ops in by_alias.items()]
-    return batch
+        return
+    batch = QueuedBatch(using, claim, options, list(operations))
+    if options.QUEUE_SEND == "background":
+        background.submit(batch)
+    else:
+        finish_queued(batch, budget=options.INLINE_RETRY_BUDGET)
 
 
-def finish_queued(batch: QueuedBatch) -> SyncResult:
-    """Send a prepared batch and settle its rows; never raises for what the engine did.
+def finish_queued(batch: QueuedBatch, *, budget: float) -> SyncResult:
+    """Send a committed batch from the database's state, then settle its rows.
 
-    May run in another thread than :func:`prepare_queued` (``QUEUE_SEND =
-    "background"``): it only sends, then writes the outcome of the rows.
+    Documents are read now (the version taken first), so a batch sent late,
+    by another thread, still sends the newest state. Failures that pass are
+    retried for ``budget`` seconds. Never raises for what the engine did;
+    raises the database's errors.
     """
     from djangoes import connections
 
     options, using, claim = batch.options, batch.using, batch.claim
-    result = SyncResult()
-    for prepared in batch.prepared:
-        result.merge(execute_bulk(prepared, options))
+    paused: dict[int, str] = {}
+    sending: list[Operation] = []
+    for op in batch.operations:
+        reason = _pauses.reason(connections.alias_for_index(op.index))
+        if reason is not None and op.queue_entry is not None:
+            paused[op.queue_entry] = reason
+        else:
+            sending.append(op)
+    result = send_operations(sending, options=options, raise_errors=False, budget=budget)
     for timed_out in result.failures:  # a hung engine: later commits do not wait for it
         if isinstance(timed_out.request_error, ConnectionTimeout):
             alias = connections.alias_for_index(timed_out.operation.index)
             if _pauses.reason(alias) is None:
                 _pauses.start(alias, options.QUEUE_RETRY_DELAY, timed_out.reason)
-    entries_by_key: dict[tuple[str, str], list[int]] = {}
-    for op in batch.operations:
+    entries_by_key: dict[ObjectKey, list[int]] = {}
+    for op in sending:
         if op.queue_entry is not None:
-            entries_by_key.setdefault(op.key, []).append(op.queue_entry)
-    failures = {failure.operation.key: failure for failure in result.failures}
+            entries_by_key.setdefault(op.object_key, []).append(op.queue_entry)
+    failures = {failure.operation.object_key: failure for failure in result.failures}
     done: list[int] = []
     retry: dict[int, Reason] = {}
     failed: dict[int, Reason] = {}
@@ -307,9 +344,7 @@ def finish_queued(batch: QueuedBatch) -> SyncResult:
         else:
             failed.update(dict.fromkeys(entry_ids, (failure.reason, failure.status)))
             refused.append(failure)
-    record_outcome(
-        using, claim, options, done=done, retry=retry, failed=failed, skipped=batch.paused
-    )
+    record_outcome(using, claim, options, done=done, retry=retry, failed=failed, skipped=paused)
     if retry:
         logger.warning(
             "The search engine did not take %d queued sync operation(s); they stay in the "
@@ -322,20 +357,6 @@ def finish_queued(batch: QueuedBatch) -> SyncResult:
     for failure in failures.values():  # operations without a row (scheduled under another policy)
         logger.error("Search sync failed: %s", failure)
     return result
-
-
-def send_queued(
-    operations: Sequence[Operation], using: str, claim: str, options: Options | None = None
-) -> SyncResult:
-    """Send committed operations whose rows are queued on ``using``, then settle the rows.
-
-    Returns what was sent (empty when ``QUEUE_DISPATCH`` took the rows).
-    Never raises for what the engine did: failures are kept in the queue
-    and logged. Raises ``ConfigurationError`` when ``QUEUE_DISPATCH`` cannot
-    be imported.
-    """
-    batch = prepare_queued(operations, using, claim, options)
-    return SyncResult() if batch is None else finish_queued(batch)
 
 
 def _dispatch(path: str, using: str, ids: list[int], claim: str) -> bool:

@@ -2,7 +2,7 @@
 
 A rebuild creates a new physical index and loads it from the database while
 the application keeps saving. So that no save made meanwhile is missing from
-the new index when it goes live, the sync engine writes every operation both
+the new index when it goes live, sync writes every operation both
 to the index's NAME and to the indexes returned here. Versions
 (:mod:`djangoes.sync.clock`) make the order of the two writers irrelevant.
 What an extra index refuses is passed to the failure handlers, so that the
@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from djangoes.sync.engine import Failure
+    from djangoes.sync.sending import Failure
 
 #: Returns, for a connection alias and index keys, {key: [extra index names]}.
 Provider = Callable[[str, Sequence[str]], dict[str, list[str]]]
