@@ -45,7 +45,9 @@ class RecordingServer:
 
 @contextmanager
 def recording_server(
-    root: dict[str, Any] | None = None, tls: tuple[Path, Path] | None = None
+    root: dict[str, Any] | None = None,
+    tls: tuple[Path, Path] | None = None,
+    status: int = 200,
 ) -> Iterator[RecordingServer]:
     document = json.dumps(root or ROOT_DOCUMENT).encode()
     record: list[Recorded] = []
@@ -58,7 +60,7 @@ def recording_server(
             record.append(
                 Recorded(self.command, self.path, {k.lower(): v for k, v in self.headers.items()})
             )
-            self.send_response(200)
+            self.send_response(status)
             self.send_header("content-type", "application/json")
             self.send_header("x-elastic-product", "Elasticsearch")
             self.send_header("content-length", str(len(document)))

@@ -76,8 +76,29 @@ def test_network_checks_only_run_with_deploy(settings: Any) -> None:
     settings.ES_INDICES = {}
     assert djangoes_messages() == []
     messages = djangoes_messages(deploy=True)
-    assert [m.id for m in messages] == ["djangoes.E101"]
+    assert [(m.id, m.level) for m in messages] == [("djangoes.W101", checks.WARNING)]
     assert "cannot reach" in messages[0].msg
+    assert "--fail-level WARNING" in (messages[0].hint or "")
+
+
+def test_an_unreachable_cluster_does_not_fail_check_deploy(settings: Any) -> None:
+    """A build container checks the project with no cluster in reach: that passes, and says so."""
+    settings.ES_SERVERS = {"default": {"HOSTS": [closed_port_url()], "PARAMS": {"max_retries": 0}}}
+    settings.ES_INDICES = {}
+    out = StringIO()
+    call_command("check", "--deploy", stdout=out, stderr=out)
+    assert "djangoes.W101" in out.getvalue()
+    with pytest.raises(SystemCheckError, match=r"djangoes\.W101"):
+        call_command("check", "--deploy", "--fail-level", "WARNING", stdout=out, stderr=out)
+
+
+def test_a_cluster_refusing_the_request_is_an_error(settings: Any) -> None:
+    with recording_server(root={"error": "unauthorized"}, status=401) as server:
+        settings.ES_INDICES = {}
+        settings.ES_SERVERS = {"default": {"HOSTS": [server.url]}}
+        messages = djangoes_messages(deploy=True)
+    assert [(m.id, m.level) for m in messages] == [("djangoes.E101", checks.ERROR)]
+    assert "refused the request" in messages[0].msg
 
 
 def test_the_server_distribution_must_fit_the_backend(settings: Any, engine_url: str) -> None:

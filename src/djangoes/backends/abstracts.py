@@ -40,6 +40,7 @@ from djangoes.conf import (
 from djangoes.deprecation import warn_deprecated
 from djangoes.exceptions import (
     ConfigurationError,
+    ConnectionError,
     DjangoesError,
     IndexDoesNotExist,
     RemovedAPIError,
@@ -734,17 +735,39 @@ class Base:
     # -- server checks (network; only when asked) -----------------------------
 
     def check_server(self) -> list[Problem]:
-        """Problems found by asking the cluster: unreachable, unsupported version."""
+        """Problems found by asking the cluster: unreachable, refused, unsupported version.
+
+        A cluster that does not answer is a warning (``djangoes.W101``): where
+        ``check --deploy`` runs (a build container, CI) it is often out of
+        reach, and that says nothing about the project. A cluster that answers
+        with an error (credentials refused...) is an error (``djangoes.E101``),
+        and so is an unsupported version (``djangoes.E102``).
+        """
         try:
             info = self.info()
+        except ConnectionError as exc:
+            return [
+                Problem(
+                    "djangoes.W101",
+                    self.scrub(
+                        f"Connection {self.alias!r} cannot reach {self.server['HOSTS']!r} "
+                        f"from here: {exc}"
+                    ),
+                    hint="The checks that ask the cluster (version, mappings) were skipped. "
+                    "If the cluster should be reachable here, check HOSTS and PARAMS in "
+                    "ES_SERVERS; run 'check --deploy --fail-level WARNING' to make this fail.",
+                    level="warning",
+                )
+            ]
         except TransportError as exc:
             return [
                 Problem(
                     "djangoes.E101",
                     self.scrub(
-                        f"Connection {self.alias!r} cannot reach {self.server['HOSTS']!r}: {exc}"
+                        f"Connection {self.alias!r} reached {self.server['HOSTS']!r} but the "
+                        f"cluster refused the request: {exc}"
                     ),
-                    hint="Check HOSTS and PARAMS in ES_SERVERS, and that the cluster is up.",
+                    hint="Check the credentials and options in ES_SERVERS[...]['PARAMS'].",
                 )
             ]
         return self.features.check_server_info(info)

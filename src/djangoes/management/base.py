@@ -50,6 +50,7 @@ class IndexCommand(BaseCommand):
             "'default' first).",
         )
         parser.add_argument(
+            "-f",  # elasticsearch-django's short form
             "--noinput",
             "--no-input",
             action="store_false",
