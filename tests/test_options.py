@@ -123,7 +123,7 @@ def test_search_settings_errors_name_the_key(settings: Any) -> None:
         ("djangoes.E204",
          "SEARCH_SETTINGS['settings'] has an unknown key 'chunksize'. Did you mean 'chunk_size'?"),
         ("djangoes.E202",
-         "SEARCH_SETTINGS['settings']['PAGE_SIZE'] = 0 must be a whole number of at least 1."),
+         "SEARCH_SETTINGS['settings']['page_size'] = 0 must be a whole number of at least 1."),
     ]  # fmt: skip
 
 

@@ -28,6 +28,8 @@ SETTING_KEYS = {
     "update_strategy": "UPDATE_STRATEGY",
     "retry_on_conflict": "RETRY_ON_CONFLICT",
     "cache_expiry": "CACHE_EXPIRY",
+    "include_source": "INCLUDE_SOURCE",
+    "in_search_queryset_db_alias": "IN_SEARCH_QUERYSET_DB_ALIAS",
 }
 
 

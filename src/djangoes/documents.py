@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db import models
 
-from djangoes.exceptions import DjangoesError
+from djangoes import connections
+from djangoes.exceptions import ConfigurationError, DjangoesError
+from djangoes.mappings import mapped_fields
 
 if TYPE_CHECKING:
     from djangoes.search.models import SearchQuery
@@ -37,19 +39,26 @@ class InvalidDocumentId(DjangoesError, ValueError):
     """An object has no document id (its ``search_document_id_field`` is None or empty)."""
 
 
-def search_queryset(model: type[models.Model], index: str) -> models.QuerySet[Any]:
-    """``model``'s ``get_search_queryset(index=index)``; ConfigurationError if it has none."""
-    from djangoes.exceptions import ConfigurationError
+def search_queryset(
+    model: type[models.Model], index: str, *, whole_table: bool = False
+) -> models.QuerySet[Any]:
+    """``model``'s ``get_search_queryset(index=index)``; ConfigurationError if it has none.
 
-    method = getattr(model._default_manager, "get_search_queryset", None)
+    ``whole_table``: every row of the default manager instead (what an
+    explicit ``index_search_document()`` reads). Read from
+    ``IN_SEARCH_QUERYSET_DB_ALIAS`` when it is set.
+    """
+    manager = model._default_manager
+    method = getattr(manager, "get_search_queryset", None)
     if method is None:
         opts = model._meta
         raise ConfigurationError(
             f"The default manager of {opts.app_label}.{opts.object_name} has no "
             "get_search_queryset(): add djangoes.models.SearchDocumentManagerMixin to it."
         )
-    queryset: models.QuerySet[Any] = method(index=index)
-    return queryset
+    queryset: models.QuerySet[Any] = manager.all() if whole_table else method(index=index)
+    alias = connections.options.IN_SEARCH_QUERYSET_DB_ALIAS
+    return queryset.using(alias) if alias else queryset
 
 
 class SearchDocumentManagerMixin:
@@ -64,8 +73,15 @@ class SearchDocumentManagerMixin:
         return self.get_queryset()  # type: ignore[attr-defined, no-any-return]
 
     def in_search_queryset(self, pk: Any, index: str = "_all") -> bool:
-        """Whether the object with primary key ``pk`` belongs in ``index``."""
-        return bool(self.get_search_queryset(index=index).filter(pk=pk).exists())
+        """Whether the object with primary key ``pk`` belongs in ``index``.
+
+        Read from ``DJANGOES['IN_SEARCH_QUERYSET_DB_ALIAS']`` when it is set.
+        """
+        return bool(self.search_queryset_for_check(index).filter(pk=pk).exists())
+
+    def search_queryset_for_check(self, index: str = "_all") -> models.QuerySet[Any]:
+        """``get_search_queryset(index)`` on the database membership checks read from."""
+        return search_queryset(self.model, index)  # type: ignore[attr-defined]
 
     def from_search_query(self, search_query: SearchQuery) -> models.QuerySet[Any]:
         """The objects of the hits of ``search_query``, in hit order.
@@ -75,10 +91,16 @@ class SearchDocumentManagerMixin:
         has ``search_highlights`` when the query asked for highlights. One SQL
         query, whatever the page size.
         """
+        # results defines a model (the query log): it is imported when used,
+        # so that importing the mixins needs no app registry.
         from djangoes.search.results import queryset_from_search_query
 
         queryset: models.QuerySet[Any] = self.get_queryset()  # type: ignore[attr-defined]
         return queryset_from_search_query(queryset, search_query)
+
+    def from_search_results(self, search_query: SearchQuery) -> models.QuerySet[Any]:
+        """elasticsearch-django 8.1's name of :meth:`from_search_query`."""
+        return self.from_search_query(search_query)
 
 
 class SearchDocumentMixin:
@@ -114,9 +136,6 @@ class SearchDocumentMixin:
         ``update_fields``; a relational field raises
         :class:`InvalidUpdateFields`: override this method to serialise it.
         """
-        from djangoes import connections
-        from djangoes.mappings import mapped_fields
-
         if connections.options.UPDATE_STRATEGY == "full":
             return self.as_search_document(index=index)
         mapped = mapped_fields(connections.index_settings(index))
@@ -153,8 +172,6 @@ class SearchDocumentMixin:
 
     def as_search_action(self, *, index: str, action: str) -> dict[str, Any]:
         """A bulk action for this object: ``index``, ``update`` or ``delete``."""
-        from djangoes import connections
-
         name = connections.index_settings(index)["NAME"]
         meta: dict[str, Any] = {"_op_type": action, "_index": name,
                                 "_id": self.get_search_document_id()}  # fmt: skip
@@ -172,23 +189,32 @@ class SearchDocumentMixin:
     def index_search_document(self, *, index: str) -> None:
         """Index this object's document in ``index`` now, as its row is in the database.
 
-        An object that is not in the index's ``get_search_queryset`` (or not
-        saved) is deleted from it instead. Raises ``SyncError`` (ON_ERROR
-        "raise" or "queue") when it cannot be written.
+        The row is sent whether the index's ``get_search_queryset`` holds it or
+        not: an explicit call does what it says (automatic sync and
+        :meth:`update_search_index` delete objects that left the queryset).
+        An object whose row is gone is deleted from the index. Raises
+        ``SyncError`` (ON_ERROR "raise" or "queue") when it cannot be written.
         """
         from djangoes.sync.operations import Operation
         from djangoes.sync.sending import send_operations
 
-        send_operations([Operation.for_instance("index", index, self)])
+        send_operations([Operation.for_instance("index", index, self, explicit=True)])
 
     def update_search_document(self, *, index: str, update_fields: Iterable[str]) -> None:
         """Send ``update_fields`` of this object's row to ``index`` now (a partial update
-        under UPDATE_STRATEGY "partial", the whole document under "full")."""
+        under UPDATE_STRATEGY "partial", the whole document under "full").
+
+        Sent whatever ``get_search_queryset`` holds, as :meth:`index_search_document`.
+        """
         from djangoes.sync.operations import Operation
         from djangoes.sync.sending import send_operations
 
         send_operations(
-            [Operation.for_instance("update", index, self, update_fields=frozenset(update_fields))]
+            [
+                Operation.for_instance(
+                    "update", index, self, update_fields=frozenset(update_fields), explicit=True
+                )
+            ]
         )
 
     def delete_search_document(self, *, index: str) -> None:
@@ -223,9 +249,16 @@ class SearchDocumentMixin:
         send_operations(ops)
 
     def fetch_search_document(self, *, index: str) -> dict[str, Any]:
-        """This object's document as stored in ``index`` (``get`` response)."""
-        from djangoes import connections
+        """This object's document as stored in ``index`` (``get`` response).
 
+        Raises ``ValueError`` for an object that was never saved (it has no
+        document id), ``NotFoundError`` when the index has no such document.
+        """
+        if getattr(self, "pk", None) is None:
+            raise ValueError(
+                f"This {type(self).__name__} has no primary key yet: save it before fetching "
+                "its search document."
+            )
         conn = connections[connections.alias_for_index(index)]
         response: dict[str, Any] = conn.get(index=index, id=self.get_search_document_id())
         return response

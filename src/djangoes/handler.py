@@ -27,7 +27,7 @@ from django.conf import settings as django_settings
 
 from djangoes.backends.abstracts import import_backend_class
 from djangoes.backends.querylog import make_live_guard
-from djangoes.compat import translate_search_settings
+from djangoes.compat import SETTING_KEYS, translate_search_settings
 from djangoes.conf import (
     DEFAULT_ES_ALIAS,
     IndexSettings,
@@ -144,7 +144,10 @@ class ConnectionHandler:
         parsed = parse(translated.servers, translated.indices)
         parsed.problems = scrub_problems([*problems, *parsed.problems], secret_values(legacy))
         parsed.options = parse_options(
-            translated.options, parsed.problems, setting="SEARCH_SETTINGS['settings']"
+            translated.options,
+            parsed.problems,
+            setting="SEARCH_SETTINGS['settings']",
+            names={option: key for key, option in SETTING_KEYS.items()},
         )
         return parsed
 

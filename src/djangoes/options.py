@@ -73,6 +73,11 @@ class Options:
     CACHE_ALIAS: str = "default"
     #: Include ``_source`` in search hits.
     INCLUDE_SOURCE: bool = True
+    #: Database alias the "is this object in its search queryset?" checks read
+    #: from (None: the default routing). Set it when the search querysets read
+    #: from another database than the one the saves write to (a replica), so
+    #: that an object saved just now is seen there.
+    IN_SEARCH_QUERYSET_DB_ALIAS: str | None = None
     #: What a failed sync does: raise ``SyncError`` ("raise"), log it ("log"),
     #: or keep automatic sync durable in the queue table ("queue"). None (not
     #: set): "queue", or "raise" with DEBUG or test names; see :meth:`error_policy`.
@@ -167,8 +172,18 @@ _CHOICE_KEYS: dict[str, tuple[object, ...]] = {
 }
 
 
-def parse_options(raw: object, problems: list[Problem], *, setting: str = "DJANGOES") -> Options:
-    """Validate the ``DJANGOES`` dict; problems are appended, defaults kept for bad keys."""
+def parse_options(
+    raw: object,
+    problems: list[Problem],
+    *,
+    setting: str = "DJANGOES",
+    names: Mapping[str, str] | None = None,
+) -> Options:
+    """Validate the ``DJANGOES`` dict; problems are appended, defaults kept for bad keys.
+
+    ``names`` maps keys to the names messages show (elasticsearch-django's
+    lower-case ones when the values came from ``SEARCH_SETTINGS``).
+    """
     if raw is None:
         return Options()
     if not isinstance(raw, Mapping):
@@ -182,7 +197,7 @@ def parse_options(raw: object, problems: list[Problem], *, setting: str = "DJANG
         return Options()
     values: dict[str, Any] = {}
     for key, value in raw.items():
-        where = f"{setting}[{key!r}]"
+        where = f"{setting}[{(names or {}).get(key, key)!r}]"
         if key not in KEYS:
             problems.append(
                 Problem(
@@ -200,6 +215,8 @@ def parse_options(raw: object, problems: list[Problem], *, setting: str = "DJANG
             value = (value,) if isinstance(value, str) else tuple(value)
         elif key == "MAPPINGS_DIR":
             value = str(value)
+        elif key == "IN_SEARCH_QUERYSET_DB_ALIAS":
+            value = value or None  # elasticsearch-django's default is ""
         values[key] = value
     _check_queue_keys(values, problems, setting)
     if values.get("CACHE_EXPIRY"):
@@ -273,6 +290,13 @@ def _value_error(key: str, value: object) -> str | None:
     elif key == "QUEUE_DISPATCH":
         if value is not None and (not isinstance(value, str) or not _DOTTED_PATH.match(value)):
             return "must be None or the dotted path of a function, e.g. 'djangoes.tasks.dispatch'"
+    elif key == "IN_SEARCH_QUERYSET_DB_ALIAS":
+        if value not in (None, ""):
+            from django.conf import settings
+
+            if not isinstance(value, str) or value not in settings.DATABASES:
+                known = ", ".join(map(repr, settings.DATABASES))
+                return f"must be None or a DATABASES alias ({known})"
     elif key in {"MAPPINGS_DIR", "CACHE_ALIAS"} and (
         not isinstance(value, (str, Path)) or not str(value)
     ):

@@ -222,7 +222,7 @@ def test_execute_count_logs_the_number_of_matches(posts: list[Post], user: Any) 
     assert sq.query == MATCH_DJANGO  # what the count API was sent
     assert sq.search_response is not None
     assert sq.search_response["count"] == 3
-    assert sq.max_score is None
+    assert sq.max_score == 0.0  # no hits
     stored = SearchQuery.objects.get()
     assert (stored.query_type, stored.user, stored.search_terms) == ("COUNT", user, "django")
     assert execute_count("blog", save=False).total_hits == 5

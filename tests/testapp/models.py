@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, cast
+from typing import Any
 
 from django.db import models
 
@@ -19,10 +19,7 @@ class Author(models.Model):
 
 class PostManager(SearchDocumentManagerMixin, models.Manager["Post"]):
     def get_search_queryset(self, index: str = "_all") -> models.QuerySet[Post]:
-        return cast(
-            "models.QuerySet[Post]",
-            self.get_queryset().filter(published=True).select_related("author"),
-        )
+        return self.get_queryset().filter(published=True).select_related("author")
 
 
 class Post(SearchDocumentMixin, models.Model):

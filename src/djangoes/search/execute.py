@@ -30,7 +30,14 @@ from django.utils import timezone
 from djangoes.backends.api import SPECS
 from djangoes.search.models import SearchQuery
 
-__all__ = ["build_count_body", "build_search_body", "execute_count", "execute_search"]
+__all__ = [
+    "CountResponseParser",
+    "SearchResponseParser",
+    "build_count_body",
+    "build_search_body",
+    "execute_count",
+    "execute_search",
+]
 
 #: Top-level keys of a search request body (anything else is a query clause).
 SEARCH_BODY_KEYS = frozenset(
@@ -132,7 +139,7 @@ def build_count_body(query: Mapping[str, Any] | None) -> dict[str, Any]:
     return {"query": body["query"]} if "query" in body else {}
 
 
-def _user_to_log(user: Any) -> Any:
+def user_to_log(user: Any) -> Any:
     """The user to store: None for no user or an anonymous one (``request.user`` works)."""
     if user is None or getattr(user, "is_anonymous", False):
         return None
@@ -147,7 +154,7 @@ def _max_length(name: str) -> int:
     return field.max_length
 
 
-def _check_reference(reference: str | None) -> str:
+def check_reference(reference: str | None) -> str:
     reference = reference or ""
     limit = _max_length("reference")
     if len(reference) > limit:
@@ -158,7 +165,7 @@ def _check_reference(reference: str | None) -> str:
     return reference
 
 
-def _terms_to_log(search_terms: str | None) -> str:
+def terms_to_log(search_terms: str | None) -> str:
     """What the user typed, cut to the length of the log's field (it is end-user input)."""
     limit = _max_length("search_terms")
     return (search_terms or "")[:limit].replace("\x00", "\ufffd")
@@ -259,7 +266,7 @@ def execute_search(
     """
     body = build_search_body(query, size=size, from_=from_)
     url_params = _check_params(params, "search")
-    reference = _check_reference(reference)
+    reference = check_reference(reference)
     conn = _connection(index, using)
     executed_at = timezone.now()
     started = perf_counter()
@@ -300,9 +307,9 @@ def _record(
     save: bool,
 ) -> SearchQuery:
     """Fill in what every logged query has, keep the response on it, save it unless asked not to."""
-    search_query.user = _user_to_log(user)
+    search_query.user = user_to_log(user)
     search_query.index = index
-    search_query.search_terms = _terms_to_log(search_terms)
+    search_query.search_terms = terms_to_log(search_terms)
     search_query.query = loggable(body)
     search_query.reference = reference
     search_query.executed_at = executed_at
@@ -336,7 +343,7 @@ def execute_count(
     """
     body = build_count_body(query)
     url_params = _check_params(params, "count")
-    reference = _check_reference(reference)
+    reference = check_reference(reference)
     conn = _connection(index, using)
     executed_at = timezone.now()
     started = perf_counter()
@@ -355,3 +362,58 @@ def execute_count(
         index=index, body=body, response=response, user=user, search_terms=search_terms,
         reference=reference, executed_at=executed_at, duration=duration, save=save,
     )  # fmt: skip
+
+
+class SearchResponseParser:
+    """The parts of a search response the query log keeps (elasticsearch-django 8.1's API).
+
+    ``response`` is the engine's response: a dict, or a client response
+    object (its ``body`` is read).
+    """
+
+    def __init__(self, response: Any) -> None:
+        self.body: dict[str, Any] = dict(getattr(response, "body", response) or {})
+        self._hits: Mapping[str, Any] = self.body.get("hits") or {}
+
+    @property
+    def raw_hits(self) -> list[dict[str, Any]]:
+        """The hits as the engine returned them."""
+        return list(self._hits.get("hits") or [])
+
+    @property
+    def hits(self) -> list[dict[str, Any]]:
+        """Each hit's metadata: id, index, score, rank, and highlight/sort when present."""
+        return [hit_metadata(hit, rank) for rank, hit in enumerate(self.raw_hits, start=1)]
+
+    @property
+    def total(self) -> dict[str, Any]:
+        """``hits.total`` (``{"value": ..., "relation": ...}``)."""
+        total = self._hits.get("total")
+        return dict(total) if isinstance(total, Mapping) else {}
+
+    @property
+    def total_hits(self) -> int:
+        return total_of(self._hits, 0)[0]
+
+    @property
+    def total_hits_relation(self) -> str:
+        return total_of(self._hits, 0)[1]
+
+    @property
+    def aggregations(self) -> dict[str, Any]:
+        return dict(self.body.get("aggregations") or {})
+
+
+class CountResponseParser:
+    """The number a count response gives (elasticsearch-django 8.1's API)."""
+
+    def __init__(self, response: Any) -> None:
+        self.body: dict[str, Any] = dict(getattr(response, "body", response) or {})
+
+    @property
+    def total_hits(self) -> int:
+        return int(self.body.get("count", 0))
+
+    @property
+    def total_hits_relation(self) -> str:
+        return str(SearchQuery.TotalHitsRelation.ACCURATE)

@@ -13,11 +13,12 @@ Rows are made by :func:`djangoes.search.execute.execute_search` and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models import Expression
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,19 +28,17 @@ __all__ = ["SearchQuery"]
 class SearchQuery(models.Model):
     """A search or count run against an index, with the metadata of its results."""
 
-    class QueryType:
+    class QueryType(models.TextChoices):
         """Whether hits were asked for, or only their number (``query_type``)."""
 
-        SEARCH: Final = "SEARCH"
-        COUNT: Final = "COUNT"
-        choices: Final = [(SEARCH, _("Search")), (COUNT, _("Count"))]
+        SEARCH = "SEARCH", _("Search")
+        COUNT = "COUNT", _("Count")
 
-    class TotalHitsRelation:
+    class TotalHitsRelation(models.TextChoices):
         """How ``total_hits`` relates to the true number of matches (``hits.total.relation``)."""
 
-        ACCURATE: Final = "eq"
-        ESTIMATE: Final = "gte"
-        choices: Final = [(ACCURATE, _("Exact")), (ESTIMATE, _("Lower bound"))]
+        ACCURATE = "eq", _("Exact")
+        ESTIMATE = "gte", _("Lower bound")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -125,6 +124,13 @@ class SearchQuery(models.Model):
         verbose_name_plural = _("search queries")
         get_latest_by = "executed_at"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # elasticsearch-django 8.1+ passes the response as a keyword.
+        response = kwargs.pop("query_response", None)
+        super().__init__(*args, **kwargs)
+        if response is not None:
+            self.search_response = getattr(response, "body", response)
+
     def __str__(self) -> str:
         terms = f" for {self.search_terms!r}" if self.search_terms else ""
         return f"{self.get_query_type_display()} of {self.index!r}{terms}"
@@ -133,6 +139,88 @@ class SearchQuery(models.Model):
         return (
             f"<SearchQuery id={self.pk} index={self.index!r} type={self.query_type} "
             f"total_hits={self.total_hits} duration={self.duration:.3f}s>"
+        )
+
+    def save(  # type: ignore[override]
+        self,
+        *args: Any,
+        user: Any = None,
+        reference: str | None = None,
+        search_terms: str | None = None,
+        **kwargs: Any,
+    ) -> SearchQuery:
+        """Save the query log entry; returns it, as elasticsearch-django 8.1+ does.
+
+        ``user``, ``reference`` and ``search_terms`` are recorded first when
+        given (``SearchQuery.do_search(...).save(user=request.user)``); an
+        anonymous user is not recorded.
+        """
+        from djangoes.search.execute import (  # execute imports this module
+            check_reference,
+            terms_to_log,
+            user_to_log,
+        )
+
+        if user is not None:
+            self.user = user_to_log(user)
+        if reference is not None:
+            self.reference = check_reference(reference)
+        if search_terms is not None:
+            self.search_terms = terms_to_log(search_terms)
+        super().save(*args, **kwargs)
+        return self
+
+    @property
+    def query_response(self) -> dict[str, Any] | None:
+        """elasticsearch-django's name of :attr:`search_response`."""
+        return self.search_response
+
+    @query_response.setter
+    def query_response(self, value: Any) -> None:
+        self.search_response = getattr(value, "body", value)
+
+    @classmethod
+    def do_search(
+        cls,
+        index: str,
+        query: Mapping[str, Any] | None = None,
+        client: Any = None,
+        **search_kwargs: Any,
+    ) -> SearchQuery:
+        """Search ``index`` with the query clause ``query``; the (unsaved) log entry.
+
+        elasticsearch-django 8.1's API: ``search_kwargs`` are the other
+        fields of the request (``from``/``from_``, ``size``, ``aggs``,
+        ``highlight``, ``sort``, ``_source``...), ``size`` defaulting to
+        ``PAGE_SIZE``. ``client`` is a connection (``connections[alias]``) or
+        an alias; by default the connection holding the index. Call
+        ``.save(user=..., search_terms=..., reference=...)`` on the result to
+        log it. Raises what :func:`~djangoes.search.execute.execute_search`
+        raises.
+        """
+        from djangoes.search.execute import execute_search  # execute imports this module
+
+        body = _request_body(query, search_kwargs)
+        return execute_search(index, body, save=False, using=_alias_of(client, index))
+
+    @classmethod
+    def do_count(
+        cls,
+        index: str,
+        query: Mapping[str, Any] | None = None,
+        client: Any = None,
+        **count_kwargs: Any,
+    ) -> SearchQuery:
+        """Count the documents of ``index`` matching the query clause ``query``; unsaved.
+
+        ``count_kwargs`` are URL parameters of the count API (``routing``...).
+        See :meth:`do_search` for ``client`` and saving.
+        """
+        from djangoes.search.execute import execute_count  # execute imports this module
+
+        body = {} if query is None else {"query": dict(query)}
+        return execute_count(
+            index, body, save=False, using=_alias_of(client, index), params=count_kwargs
         )
 
     # -- what kind of query --------------------------------------------------
@@ -154,6 +242,11 @@ class SearchQuery(models.Model):
         return "highlight" in (self.query or {})
 
     @property
+    def has_fields(self) -> bool:
+        """Whether the query asked for explicit ``fields``."""
+        return "fields" in (self.query or {})
+
+    @property
     def is_exact_total(self) -> bool:
         """Whether :attr:`total_hits` is the exact number of matches (not a lower bound)."""
         return self.total_hits_relation == self.TotalHitsRelation.ACCURATE
@@ -171,15 +264,19 @@ class SearchQuery(models.Model):
 
     @property
     def max_score(self) -> float | None:
-        """The highest score of the page; None when no hit has a score."""
+        """The highest score of the page: 0.0 without hits, None when no hit has a score."""
         scores = self.scores
-        return max(scores) if scores else None
+        if scores:
+            return max(scores)
+        return None if self.hits else 0.0
 
     @property
     def min_score(self) -> float | None:
-        """The lowest score of the page; None when no hit has a score."""
+        """The lowest score of the page: 0.0 without hits, None when no hit has a score."""
         scores = self.scores
-        return min(scores) if scores else None
+        if scores:
+            return min(scores)
+        return None if self.hits else 0.0
 
     # -- hits ----------------------------------------------------------------
 
@@ -200,10 +297,11 @@ class SearchQuery(models.Model):
         return ids
 
     @property
-    def page_slice(self) -> tuple[int, int]:
-        """``(from, size)`` of the request (0-based offset and the page size asked for)."""
-        query = self.query or {}
-        return int(query.get("from", 0)), int(query.get("size", 10))
+    def page_slice(self) -> tuple[int, int] | None:
+        """``(from, size)`` of the request (0-based offset, page size); None without a query."""
+        if not self.query:
+            return None
+        return int(self.query.get("from", 0)), int(self.query.get("size", 10))
 
     @property
     def page_size(self) -> int:
@@ -213,12 +311,12 @@ class SearchQuery(models.Model):
     @property
     def page_from(self) -> int:
         """1-based position of the first hit returned; 0 when none was."""
-        return self.page_slice[0] + 1 if self.page_size else 0
+        return (self.page_slice or (0, 0))[0] + 1 if self.page_size else 0
 
     @property
     def page_to(self) -> int:
         """1-based position of the last hit returned; 0 when none was."""
-        return self.page_slice[0] + self.page_size if self.page_size else 0
+        return (self.page_slice or (0, 0))[0] + self.page_size if self.page_size else 0
 
     def get_hit(self, doc_id: Any) -> dict[str, Any]:
         """The metadata of the hit with document id ``doc_id``.
@@ -243,6 +341,23 @@ class SearchQuery(models.Model):
     def get_doc_highlights(self, doc_id: Any) -> dict[str, list[str]]:
         """The highlights of document ``doc_id`` (field -> fragments; KeyError if absent)."""
         return dict(self.get_hit(doc_id).get("highlight") or {})
+
+    def search_rank_annotation(self, pk_field_name: str = "pk") -> Expression | None:
+        """An expression giving each row of a queryset its hit's rank (None without hits).
+
+        ``pk_field_name`` is the field holding the document id. For a
+        ``.annotate(search_rank=...)``; :class:`SearchResultsQuerySet` does it.
+        """
+        return self._hit_annotation(pk_field_name, "rank")
+
+    def search_score_annotation(self, pk_field_name: str = "pk") -> Expression | None:
+        """An expression giving each row its hit's score (NULL for unscored hits)."""
+        return self._hit_annotation(pk_field_name, "score")
+
+    def _hit_annotation(self, pk_field_name: str, what: str) -> Expression | None:
+        from djangoes.search.results import hit_expression  # results imports this module
+
+        return hit_expression(self, pk_field_name, what) if self.hits else None
 
     @property
     def highlights(self) -> dict[str, dict[str, list[str]]]:
@@ -273,3 +388,28 @@ class SearchQuery(models.Model):
             else:
                 facets[name] = [dict(bucket) for bucket in buckets]
         return facets
+
+
+def _request_body(query: Mapping[str, Any] | None, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """elasticsearch-django's ``(query, **search_kwargs)`` as one request body."""
+    body: dict[str, Any] = {"query": dict(query) if query is not None else {"match_all": {}}}
+    for key, value in fields.items():
+        name = {"from_": "from", "source": "_source"}.get(key, key)
+        if name in body:
+            raise ValueError(f"do_search() got {name!r} twice ({key!r} and another spelling).")
+        body[name] = value
+    return body
+
+
+def _alias_of(client: Any, index: str) -> str | None:
+    """The connection alias ``client`` stands for (a connection, an alias, or None)."""
+    if client is None or isinstance(client, str):
+        return client
+    alias = getattr(client, "alias", None)
+    if isinstance(alias, str) and hasattr(client, "server_indices"):
+        return alias
+    raise TypeError(
+        f"client must be a djangoes connection (connections[alias]) or an alias, not "
+        f"{type(client).__name__}: djangoes sends the request through the connection so that "
+        f"it targets the index's name and is logged. Use client=connections['default']."
+    )

@@ -12,15 +12,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import FloatField, IntegerField, Value
-from django.db.models.query import ModelIterable
 
 from djangoes.exceptions import ConfigurationError
 from djangoes.search.execute import NOT_COUNTED_KEYS, as_body, execute_search, total_of
@@ -32,6 +32,10 @@ __all__ = [
     "ResultList",
     "SearchPaginator",
     "SearchResults",
+    "SearchResultsQuerySet",
+    "annotate_hits",
+    "filter_by_hits",
+    "hit_expression",
     "hits_of",
     "queryset_from_search_query",
 ]
@@ -46,14 +50,17 @@ MAX_RESULT_WINDOW = 10_000
 # -- hits back to objects --------------------------------------------------------
 
 
-def document_id_field(model: type[models.Model]) -> tuple[str, models.Field[Any, Any]]:
+def document_id_field(
+    model: type[models.Model], name: str | None = None
+) -> tuple[str, models.Field[Any, Any]]:
     """``(lookup, field)`` of the field holding a model's document ids.
 
-    The model's ``search_document_id_field`` (``"pk"`` by default) names it.
-    Raises :class:`~djangoes.exceptions.ConfigurationError` when that is not
-    a field of the model.
+    ``name``, else the model's ``search_document_id_field`` (``"pk"`` by
+    default), names it. Raises :class:`~djangoes.exceptions.ConfigurationError`
+    when that is not a field of the model.
     """
-    name = getattr(model, "search_document_id_field", "pk")
+    if name is None:
+        name = getattr(model, "search_document_id_field", "pk")
     if name == "pk":
         pk = model._meta.pk
         assert pk is not None
@@ -105,25 +112,35 @@ def _hits_for_model(
     return found
 
 
-def _with_highlights(
-    iterable_class: type[ModelIterable[Any]], attname: str, highlights: dict[Any, Any]
-) -> type[ModelIterable[Any]]:
-    """An iterable class setting ``search_highlights`` on each object it yields.
+def hit_expression(
+    search_query: SearchQuery, field_name: str, what: str, model: type[models.Model] | None = None
+) -> HitLookup | Value:
+    """The ``rank``, ``score`` or ``highlights`` of each row's hit, as an expression.
 
-    Kept by the queryset's clones, so highlights survive ``.filter()``,
-    ``.select_related()``... chained on the result.
+    ``field_name`` is the field holding the document id (``"pk"``...).
+    ``model`` types the ids (without one they are compared as given).
+    Rows without a hit get NULL; so do hits without a score.
     """
-
-    def __iter__(self: ModelIterable[Any]) -> Iterator[Any]:
-        for obj in iterable_class.__iter__(self):
-            obj.search_highlights = highlights.get(getattr(obj, attname), {})
-            yield obj
-
-    return type("SearchHitIterable", (iterable_class,), {"__iter__": __iter__})
+    if model is not None:
+        lookup, id_field = document_id_field(model, field_name)
+    else:
+        lookup, id_field = field_name, models.CharField()
+    found = _hits_for_model(search_query, id_field)
+    if what == "rank":
+        return HitLookup(lookup, id_field, {v: i.rank for v, i in found.items()}, IntegerField())
+    if what == "score":
+        scores = {v: i.score for v, i in found.items() if i.score is not None}
+        if not scores:
+            return Value(None, output_field=FloatField())  # every score is null: custom sort
+        return HitLookup(lookup, id_field, scores, FloatField())  # a float, on every database
+    if what == "highlights":
+        texts = {v: json.dumps(i.highlights, ensure_ascii=False) for v, i in found.items()}
+        return HitLookup(lookup, id_field, texts, models.JSONField())
+    raise ValueError(f"what must be 'rank', 'score' or 'highlights', not {what!r}")
 
 
 def queryset_from_search_query(
-    queryset: models.QuerySet[_M], search_query: SearchQuery
+    queryset: models.QuerySet[_M], search_query: SearchQuery, field_name: str | None = None
 ) -> models.QuerySet[_M]:
     """The objects of ``search_query``'s hits, from ``queryset``, in hit order.
 
@@ -133,49 +150,120 @@ def queryset_from_search_query(
     query asked for highlights, each object has ``search_highlights`` (field
     -> fragments, ``{}`` for a hit without any).
 
-    Documents map to objects through the model's ``search_document_id_field``
-    (the primary key by default). Hits that are not objects of
-    ``queryset`` (documents of other models of the index, objects deleted or
-    filtered out since) are left out. The queryset is lazy and can be
-    chained; evaluating it is one SQL query, whatever the page size (see
-    :class:`~djangoes.search.sql.HitLookup` for how rows get their rank).
+    Documents map to objects through ``field_name``, by default the model's
+    ``search_document_id_field`` (the primary key unless it says otherwise).
+    Hits that are not objects of ``queryset`` (documents of other models of
+    the index, objects deleted or filtered out since) are left out. The
+    queryset is lazy and can be chained; evaluating it is one SQL query,
+    whatever the page size (see :class:`~djangoes.search.sql.HitLookup` for
+    how rows get their rank).
 
     Raises :class:`~djangoes.exceptions.ConfigurationError` for a bad
     ``search_document_id_field``.
     """
-    model = queryset.model
-    lookup, id_field = document_id_field(model)
+    filtered = filter_by_hits(queryset, search_query, field_name)
+    if not filtered.query.is_empty():
+        filtered = annotate_hits(filtered, search_query, field_name)
+    return filtered.order_by("search_rank")
+
+
+def filter_by_hits(
+    queryset: models.QuerySet[_M], search_query: SearchQuery, field_name: str | None = None
+) -> models.QuerySet[_M]:
+    """``queryset`` limited to the objects of ``search_query``'s hits (unordered).
+
+    Without any hit this model can hold, the result is empty and annotated
+    (``search_rank``, ``search_score``) so that callers can still order by them.
+    """
+    lookup, id_field = document_id_field(queryset.model, field_name)
     found = _hits_for_model(search_query, id_field)
     if not found:
-        # Empty without a query, but with the annotations callers may order by.
-        empty: models.QuerySet[_M] = queryset.none().annotate(
+        empty = queryset.none().annotate(
             search_rank=Value(None, output_field=IntegerField()),
             search_score=Value(None, output_field=FloatField()),
         )
-        return empty
-    rank = HitLookup(
-        lookup, id_field, {value: info.rank for value, info in found.items()}, IntegerField()
-    )
-    scores = {value: info.score for value, info in found.items() if info.score is not None}
-    score: HitLookup | Value
-    if scores:
-        score = HitLookup(lookup, id_field, scores, FloatField())  # a float, on every database
-    else:
-        # Every score is null (custom sort): a typed NULL.
-        score = Value(None, output_field=FloatField())
-    result: models.QuerySet[_M] = (
-        queryset.filter(**{f"{lookup}__in": list(found)})
-        .annotate(search_rank=rank, search_score=score)
-        .order_by("search_rank")
-    )
-    if search_query.has_highlights and issubclass(result._iterable_class, ModelIterable):
-        highlights = {value: info.highlights for value, info in found.items()}
-        # _iterable_class is how QuerySet turns rows into objects (values()
-        # and values_list() swap it too); a subclass adds the highlights.
-        result._iterable_class = _with_highlights(
-            result._iterable_class, id_field.attname, highlights
+        return cast("models.QuerySet[_M]", empty)
+    return queryset.filter(**{f"{lookup}__in": list(found)})
+
+
+def annotate_hits(
+    queryset: models.QuerySet[_M],
+    search_query: SearchQuery,
+    field_name: str | None = None,
+    *,
+    rank: bool = True,
+    score: bool = True,
+    highlights: bool | None = None,
+) -> models.QuerySet[_M]:
+    """``queryset`` annotated with its rows' ``search_rank``, ``search_score`` and highlights.
+
+    ``search_highlights`` (field -> fragments, ``{}`` for a hit without any)
+    is added when the query asked for highlights (``highlights=None``) or
+    when ``highlights`` is True. Annotations are ordinary query expressions:
+    they survive ``.filter()``, ``.values()``... chained on the result.
+    """
+    name = field_name or document_id_field(queryset.model)[0]
+    model = queryset.model
+    annotations: dict[str, Any] = {}
+    if rank:
+        annotations["search_rank"] = hit_expression(search_query, name, "rank", model)
+    if score:
+        annotations["search_score"] = hit_expression(search_query, name, "score", model)
+    if highlights or (highlights is None and search_query.has_highlights):
+        annotations["search_highlights"] = hit_expression(search_query, name, "highlights", model)
+    return cast("models.QuerySet[_M]", queryset.annotate(**annotations))
+
+
+class SearchResultsQuerySet(models.QuerySet[_M]):
+    """A queryset that maps search hits onto its rows (elasticsearch-django 8.1's API).
+
+    Use it as a model's manager (``objects = SearchResultsQuerySet.as_manager()``)
+    or on any model whose rows the documents stand for::
+
+        sq = SearchQuery.do_search("blog", {"match": {"title": "django"}})
+        posts = Post.objects.from_search_results(sq)    # in hit order
+        posts[0].search_rank, posts[0].search_score
+
+    ``search_document_id_field`` names the field holding the document id;
+    None (the default) takes the model's own (``"pk"`` unless it says otherwise).
+    """
+
+    search_document_id_field: ClassVar[str | None] = None
+
+    def filter_search_results(self, search_query: SearchQuery) -> SearchResultsQuerySet[_M]:
+        """The rows of the hits, unordered."""
+        return filter_by_hits(self, search_query, self.search_document_id_field)  # type: ignore[return-value]
+
+    def add_search_rank(self, search_query: SearchQuery) -> SearchResultsQuerySet[_M]:
+        """Annotate ``search_rank``: the 1-based rank of each row's hit."""
+        return annotate_hits(  # type: ignore[return-value]
+            self, search_query, self.search_document_id_field, score=False, highlights=False
         )
-    return result
+
+    def add_search_score(self, search_query: SearchQuery) -> SearchResultsQuerySet[_M]:
+        """Annotate ``search_score``: each row's hit's score (NULL for a custom sort)."""
+        return annotate_hits(  # type: ignore[return-value]
+            self, search_query, self.search_document_id_field, rank=False, highlights=False
+        )
+
+    def add_search_annotations(self, search_query: SearchQuery) -> SearchResultsQuerySet[_M]:
+        """Annotate ``search_rank`` and ``search_score``."""
+        return annotate_hits(  # type: ignore[return-value]
+            self, search_query, self.search_document_id_field, highlights=False
+        )
+
+    def add_search_highlights(self, search_query: SearchQuery) -> SearchResultsQuerySet[_M]:
+        """Annotate ``search_highlights`` (a queryset: elasticsearch-django returned a list)."""
+        return annotate_hits(  # type: ignore[return-value]
+            self, search_query, self.search_document_id_field, rank=False, score=False,
+            highlights=True,
+        )  # fmt: skip
+
+    def from_search_results(self, search_query: SearchQuery) -> SearchResultsQuerySet[_M]:
+        """The rows of the hits, in hit order, annotated (:func:`queryset_from_search_query`)."""
+        return queryset_from_search_query(  # type: ignore[return-value]
+            self, search_query, self.search_document_id_field
+        )
 
 
 # -- hits for templates --------------------------------------------------------

@@ -11,8 +11,9 @@ in about log2(N) comparisons. Only standard SQL is used (``CASE``, ``<``,
 ``=``), so it runs on every database Django supports.
 
 Integer ids, ranks and finite scores are written as literals (the ``repr`` of
-a Python number is a plain SQL number), other ids are parameters: a page of
-10,000 hits stays within SQLite's 32,766 parameters.
+a Python number is a plain SQL number), other ids and text values (the
+highlights, as JSON) are parameters: a page of 10,000 hits stays within
+SQLite's 32,766 parameters.
 """
 
 from __future__ import annotations
@@ -50,17 +51,18 @@ def _orderable(keys: list[Any]) -> bool:
 
 
 class HitLookup(Expression):
-    """The number ``mapping[id]`` of each row, by the value of its ``column``; NULL for others.
+    """The value ``mapping[id]`` of each row, by the value of its ``column``; NULL for others.
 
     ``id_field`` prepares the ids for the database (a UUID on SQLite is
-    stored as hex text...). ``output_field`` is the type of the numbers.
+    stored as hex text...). ``output_field`` is the type of the values:
+    numbers, or text (a ``JSONField`` output reads JSON text as its value).
     """
 
     def __init__(
         self,
         column: str,
         id_field: models.Field[Any, Any],
-        mapping: Mapping[Any, int | float],
+        mapping: Mapping[Any, int | float | str],
         output_field: models.Field[Any, Any],
     ) -> None:
         super().__init__(output_field=output_field)
@@ -103,18 +105,18 @@ class HitLookup(Expression):
             params.append(self.id_field.get_db_prep_value(value, connection, prepared=False))
             return "%s"
 
-        def number(value: int | float) -> str:
+        def number(value: int | float | str) -> str:
             literal = number_literal(value)
             if literal is not None:
                 return literal
             params.append(value)
             return "%s"
 
-        def leaf(items: list[tuple[Any, int | float]]) -> str:
+        def leaf(items: list[tuple[Any, int | float | str]]) -> str:
             whens = " ".join(f"WHEN {key(k)} THEN {number(n)}" for k, n in items)
             return f"CASE {column()} {whens} ELSE NULL END"
 
-        def tree(items: list[tuple[Any, int | float]]) -> str:
+        def tree(items: list[tuple[Any, int | float | str]]) -> str:
             if len(items) <= LEAF_SIZE:
                 return leaf(items)
             middle = len(items) // 2

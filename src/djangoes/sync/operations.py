@@ -45,6 +45,9 @@ class Operation:
     update_fields: frozenset[str] | None = None
     #: Whether the committed state decides what is written (False: an explicit delete).
     committed: bool = True
+    #: An explicit call (``index_search_document``...): the object's row is sent
+    #: even when the index's ``get_search_queryset`` leaves it out.
+    explicit: bool = False
     #: Ids the document had before, by earlier operations of the object: deleted
     #: when the object's id is another one now, or the object is gone.
     stale_ids: frozenset[str] = frozenset()
@@ -67,6 +70,7 @@ class Operation:
         *,
         update_fields: frozenset[str] | None = None,
         committed: bool = True,
+        explicit: bool = False,
     ) -> Operation:
         """The operation for ``instance``; its document id is '' when it has none yet."""
         try:
@@ -81,6 +85,7 @@ class Operation:
             pk=instance.pk,
             update_fields=update_fields,
             committed=committed,
+            explicit=explicit,
         )
 
     def describe(self) -> str:

@@ -1,0 +1,398 @@
+"""elasticsearch-django 8's API, called as its users and its own tests call it.
+
+The project is configured the elasticsearch-django way: ``SEARCH_SETTINGS``
+with every key of the latest 8.x, a mapping file in ``mappings_dir``, the
+Elasticsearch client (sending plain JSON, so that the test engine takes it).
+The cases follow elasticsearch-django's ``tests/test_models.py``,
+``test_settings.py``, ``test_index_functions.py`` and ``test_commands.py``
+with a running engine instead of mocks of the client.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+from django.test import override_settings
+
+from djangoes import connections
+from djangoes.elasticsearch_django import (
+    auto_sync,
+    bulk_actions,
+    create_index,
+    delete_index,
+    disable_search_updates,
+    get_client,
+    get_connection_string,
+    get_document_model,
+    get_document_models,
+    get_index_config,
+    get_index_mapping,
+    get_index_models,
+    get_index_names,
+    get_model_index_properties,
+    get_model_indexes,
+    get_setting,
+    get_settings,
+    scan_index,
+    set_setting,
+    update_index,
+)
+from djangoes.exceptions import RemovedAPIError
+from djangoes.indexing import IndexMissingError
+from djangoes.models import (
+    UPDATE_STRATEGY_FULL,
+    UPDATE_STRATEGY_PARTIAL,
+    CountResponseParser,
+    SearchQuery,
+    SearchResponseParser,
+    SearchResultsQuerySet,
+)
+from djangoes.test.nodes import PlainJsonUrllib3Node
+from tests.sync.conftest import BLOG_MAPPING
+from tests.testapp.models import Author, Page, Post
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+#: Every key of SEARCH_SETTINGS['settings'] in elasticsearch-django 8.5.
+ALL_SETTINGS = {
+    "chunk_size": 200,
+    "page_size": 3,
+    "auto_sync": True,
+    "never_auto_sync": [],
+    "strict_validation": True,
+    "mappings_dir": "mappings",
+    "update_strategy": "full",
+    "retry_on_conflict": 2,
+    "cache_expiry": 0,
+    "include_source": True,
+    "in_search_queryset_db_alias": "default",
+}
+
+
+@pytest.fixture
+def search_settings(settings: Any, engine_url: str, tmp_path: Path) -> Any:
+    """SEARCH_SETTINGS as an elasticsearch-django project writes them, on a fresh engine."""
+    mappings = tmp_path / "mappings"
+    mappings.mkdir()
+    (mappings / "blog.json").write_text(json.dumps(BLOG_MAPPING))
+    del settings.ES_SERVERS, settings.ES_INDICES
+    settings.BASE_DIR = tmp_path
+    settings.SEARCH_SETTINGS = {
+        "connections": {
+            # all Elasticsearch() keyword arguments may be given (elasticsearch-django 8.2+)
+            "default": {"hosts": [engine_url], "node_class": PlainJsonUrllib3Node},
+        },
+        "indexes": {"blog": {"models": ["testapp.Post", "testapp.Page"]}},
+        "settings": dict(ALL_SETTINGS),
+    }
+    return settings
+
+
+@pytest.fixture
+def blog(search_settings: Any) -> Any:
+    create_index("blog")
+    return connections["default"]
+
+
+def _post(title: str, **fields: Any) -> Post:
+    author, _ = Author.objects.get_or_create(name="Ada")
+    return Post.objects.create(title=title, author=author, **fields)
+
+
+# -- settings (test_settings.py) ------------------------------------------------
+
+
+def test_every_setting_of_the_latest_8x_is_accepted_and_read(search_settings: Any) -> None:
+    assert connections.settings.errors == []
+    assert get_settings() == ALL_SETTINGS
+    for key, value in ALL_SETTINGS.items():
+        assert get_setting(key) == value
+    assert get_setting("no_such_setting", "fallback") == "fallback"
+    with pytest.raises(KeyError, match="Unknown search setting 'no_such_setting'"):
+        get_setting("no_such_setting")
+
+
+def test_settings_are_honoured(search_settings: Any) -> None:
+    options = connections.options
+    assert (options.CHUNK_SIZE, options.PAGE_SIZE, options.RETRY_ON_CONFLICT) == (200, 3, 2)
+    assert options.IN_SEARCH_QUERYSET_DB_ALIAS == "default"
+    assert Post.objects.search_queryset_for_check("blog").db == "default"
+    search_settings.SEARCH_SETTINGS = {
+        **search_settings.SEARCH_SETTINGS,
+        "settings": {**ALL_SETTINGS, "in_search_queryset_db_alias": "replica"},
+    }
+    with pytest.raises(ImproperlyConfigured, match=r"in_search_queryset_db_alias.*'replica'"):
+        connections["default"]
+
+
+def test_include_source_false_leaves_documents_out_of_hits(blog: Any) -> None:
+    _post("Searching with Django")
+    blog.refresh()
+    hits = SearchQuery.do_search("blog", {"match_all": {}}).query_response["hits"]["hits"]
+    assert hits[0]["_source"]["title"] == "Searching with Django"
+    search_settings = dict(settings.SEARCH_SETTINGS)
+    search_settings["settings"] = {**ALL_SETTINGS, "include_source": False}
+    with override_settings(SEARCH_SETTINGS=search_settings):
+        hits = SearchQuery.do_search("blog", {"match_all": {}}).query_response["hits"]["hits"]
+    assert len(hits) == 1
+    assert "_source" not in hits[0]
+
+
+def test_helpers_about_indexes_and_models(search_settings: Any) -> None:
+    assert get_index_names() == ["blog"]
+    assert get_index_config("blog") == {"models": ["testapp.Post", "testapp.Page"]}
+    assert get_index_models("blog") == [Post, Page]
+    assert get_model_indexes(Post) == ["blog"]
+    assert get_document_models() == {"blog.post": Post, "blog.page": Page}
+    assert get_document_model("blog", "post") is Post
+    assert get_document_model("blog", "nothing") is None
+    assert get_index_mapping("blog") == BLOG_MAPPING
+    assert get_model_index_properties(Post(), "blog") == sorted(
+        BLOG_MAPPING["mappings"]["properties"]
+    )
+    assert get_connection_string().startswith("http://127.0.0.1:")
+    assert get_client() is connections["default"].client
+
+
+def test_set_setting_says_what_to_do_instead(search_settings: Any) -> None:
+    with pytest.raises(RemovedAPIError, match="override_settings"):
+        set_setting("auto_sync", False)
+
+
+def test_auto_sync_of_an_instance(search_settings: Any) -> None:
+    post = Post(title="x")
+    assert auto_sync(post) is True
+    with disable_search_updates():
+        assert auto_sync(post) is False
+    search_settings.SEARCH_SETTINGS = {
+        **search_settings.SEARCH_SETTINGS,
+        "settings": {**ALL_SETTINGS, "never_auto_sync": ["testapp.Post"]},
+    }
+    assert auto_sync(post) is False
+    assert auto_sync(Page(title="y")) is True
+
+
+def test_update_strategy_constants() -> None:
+    assert (UPDATE_STRATEGY_FULL, UPDATE_STRATEGY_PARTIAL) == ("full", "partial")
+
+
+# -- searching (test_models.py: do_search, do_count, save, parsers) ---------------
+
+
+def test_do_search_then_save_as_the_8_1_api(blog: Any) -> None:
+    for title in ("Django search", "Django admin", "Cooking"):
+        _post(title)
+    blog.refresh()
+    sq = SearchQuery.do_search(index="blog", query={"match": {"title": "django"}})
+    assert sq.pk is None  # not saved until asked
+    assert sq.total_hits == 2
+    assert sq.total_hits_relation == SearchQuery.TotalHitsRelation.ACCURATE
+    assert sq.query_type == SearchQuery.QueryType.SEARCH
+    assert sq.query == {"query": {"match": {"title": "django"}}, "from": 0, "size": 3}
+    assert sq.query_response["hits"]["total"]["value"] == 2
+    assert [hit["index"] for hit in sq.hits] == [sq.query_response["hits"]["hits"][0]["_index"]] * 2
+    user = get_user_model().objects.create_user(username="reader", password=None)
+    saved = sq.save(user=user, search_terms="django", reference="bar")
+    assert saved is sq
+    stored = SearchQuery.objects.get(pk=sq.pk)
+    assert (stored.user, stored.search_terms, stored.reference) == (user, "django", "bar")
+    assert stored.duration > 0
+    assert stored.query_response is None  # the response is never stored
+
+
+def test_do_search_takes_the_search_keywords(blog: Any) -> None:
+    for n in range(5):
+        _post(f"post {n}", views=n)
+    blog.refresh()
+    sq = SearchQuery.do_search(
+        "blog",
+        {"match_all": {}},
+        **{"from": 1},
+        size=2,
+        sort=[{"views": "desc"}],
+        aggs={"views": {"max": {"field": "views"}}},
+    )
+    assert sq.query["from"] == 1
+    assert [hit["score"] for hit in sq.hits] == [None, None]
+    assert sq.page_slice == (1, 2)
+    assert sq.aggregations["views"]["value"] == 4
+    assert sq.has_aggs
+    with pytest.raises(TypeError, match="client must be a djangoes connection"):
+        SearchQuery.do_search("blog", {"match_all": {}}, client=object())
+    via = SearchQuery.do_search("blog", {"match_all": {}}, client=connections["default"])
+    assert via.total_hits == 5
+
+
+def test_do_count(blog: Any) -> None:
+    _post("one")
+    _post("two")
+    blog.refresh()
+    count = SearchQuery.do_count(index="blog", query={"match_all": {}})
+    assert count.total_hits == 2
+    assert count.query_type == SearchQuery.QueryType.COUNT
+    assert count.query == {"query": {"match_all": {}}}
+    saved = count.save(search_terms="foo", user=None, reference="bar")
+    saved.refresh_from_db()
+    assert (saved.search_terms, saved.reference, saved.total_hits) == ("foo", "bar", 2)
+
+
+def test_the_response_parsers() -> None:
+    response = {
+        "hits": {
+            "total": {"value": 168, "relation": "gte"},
+            "hits": [
+                {"_id": "1", "_index": "foo", "_score": 1.1, "highlight": {"t": ["<em>x</em>"]}},
+                {"_id": "2", "_index": "bar", "_score": None},
+            ],
+        },
+        "aggregations": {"a": {"value": 1}},
+    }
+    parser = SearchResponseParser(response)
+    assert parser.total_hits == 168
+    assert parser.total_hits_relation == "gte"
+    assert parser.aggregations == {"a": {"value": 1}}
+    assert len(parser.raw_hits) == 2
+    assert parser.hits[0]["highlight"] == {"t": ["<em>x</em>"]}
+    assert [(h["id"], h["index"], h["score"]) for h in parser.hits] == [
+        ("1", "foo", 1.1),
+        ("2", "bar", None),
+    ]
+    count = CountResponseParser({"count": 562})
+    assert (count.total_hits, count.total_hits_relation) == (562, "eq")
+
+
+def test_search_query_properties_as_elasticsearch_django_says() -> None:
+    sq = SearchQuery()
+    assert sq.page_slice is None
+    assert (sq.max_score, sq.min_score) == (0, 0)
+    sq.query = {"from": 0, "size": 25}
+    assert (sq.page_slice, sq.page_from, sq.page_to, sq.page_size) == ((0, 25), 0, 0, 0)
+    sq.hits = [{"id": "1", "score": 1}, {"id": "2", "score": 2}, {"id": "3", "score": None}]
+    assert (sq.page_from, sq.page_to, sq.page_size) == (1, 3, 3)
+    assert (sq.max_score, sq.min_score) == (2, 1)
+    assert sq.object_ids == ["1", "2", "3"]
+    assert not sq.has_fields
+    assert SearchQuery(query={"fields": ["title"]}).has_fields
+    assert SearchQuery(query={"highlight": {}}).has_highlights
+    with_highlight = SearchQuery(
+        query={"highlight": {}}, hits=[{"id": "1", "highlight": {"f": ["b"]}}]
+    )
+    assert with_highlight.get_doc_highlights(1) == {"f": ["b"]}
+    assert SearchQuery(query_response={"hits": {}}).query_response == {"hits": {}}
+
+
+# -- hits back to objects (SearchResultsQuerySet) ----------------------------------
+
+
+def test_search_results_queryset(blog: Any) -> None:
+    first, second, third = _post("red apple"), _post("red car"), _post("green pear")
+    blog.refresh()
+    sq = SearchQuery.do_search(
+        "blog",
+        {"match": {"title": "red"}},
+        highlight={"fields": {"title": {}}},
+    )
+    results = SearchResultsQuerySet(model=Post)
+    ordered = list(results.from_search_results(sq))
+    assert {p.pk for p in ordered} == {first.pk, second.pk}
+    assert [p.search_rank for p in ordered] == [1, 2]
+    assert all(p.search_score > 0 for p in ordered)
+    assert ordered[0].search_highlights == {
+        "title": ["<em>red</em> " + ordered[0].title.split()[1]]
+    }
+    assert {p.pk for p in results.filter_search_results(sq)} == {first.pk, second.pk}
+    ranked = results.filter_search_results(sq).add_search_rank(sq).order_by("-search_rank")
+    assert [p.search_rank for p in ranked] == [2, 1]
+    scored = results.filter_search_results(sq).add_search_annotations(sq).order_by("search_rank")
+    assert [p.pk for p in scored] == [p.pk for p in ordered]
+    highlighted = results.filter_search_results(sq).add_search_highlights(sq)
+    assert {p.pk: bool(p.search_highlights) for p in highlighted} == {
+        first.pk: True,
+        second.pk: True,
+    }
+    assert third.pk not in {p.pk for p in Post.objects.from_search_results(sq)}
+
+
+def test_search_results_by_another_id_field(blog: Any) -> None:
+    class ByUid(SearchResultsQuerySet[Page]):
+        search_document_id_field = "uid"
+
+    page = Page.objects.create(title="About django")
+    blog.refresh()
+    sq = SearchQuery.do_search("blog", {"match": {"title": "django"}})
+    found = list(ByUid(model=Page).from_search_results(sq))
+    assert [(p.pk, p.search_rank) for p in found] == [(page.pk, 1)]
+
+
+# -- documents (test_models.py: SearchDocumentMixin) --------------------------------
+
+
+def test_explicit_calls_send_the_object_even_outside_the_search_queryset(blog: Any) -> None:
+    with disable_search_updates():
+        hidden = _post("draft", published=False)
+    hidden.index_search_document(index="blog")
+    assert blog.get(id=str(hidden.pk))["_source"]["title"] == "draft"
+    hidden.title = "draft 2"
+    hidden.update_search_document(index="blog", update_fields=["title"])
+    assert hidden.fetch_search_document(index="blog")["_source"]["title"] == "draft 2"
+    # automatic sync keeps the rule: an object outside the queryset leaves the index
+    with transaction.atomic():
+        hidden.save()
+    assert not blog.exists(id=str(hidden.pk))
+
+
+def test_fetch_search_document_of_an_unsaved_object(blog: Any) -> None:
+    with pytest.raises(ValueError, match="has no primary key yet"):
+        Post(title="unsaved").fetch_search_document(index="blog")
+
+
+def test_bulk_actions_and_scan_index(blog: Any) -> None:
+    with disable_search_updates():
+        posts = [_post(f"post {n}") for n in range(3)]
+    actions = list(bulk_actions(posts, index="blog", action="index"))
+    assert [a["_op_type"] for a in actions] == ["index"] * 3
+    assert actions[0]["_source"]["title"] == "post 0"
+    with pytest.raises(ValueError, match="'_all' is reserved"):
+        list(bulk_actions(posts, index="_all", action="index"))
+    update_index("blog")
+    blog.refresh()
+    ids = {hit["_id"] for hit in scan_index("blog", Post)}
+    assert ids == {str(p.pk) for p in posts}
+
+
+# -- commands and index functions (test_commands.py, test_index_functions.py) -------
+
+
+def _run(name: str, *args: str) -> str:
+    out = io.StringIO()
+    call_command(name, *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def test_commands_take_f_for_noinput(blog: Any) -> None:
+    with disable_search_updates():
+        _post("one")
+    assert "Indexed 1 document(s)" in _run("update_search_index", "blog")
+    assert "Pruned index 'blog'" in _run("prune_search_index", "blog", "-f")
+    assert "Rebuilt index 'blog'" in _run("rebuild_search_index", "blog", "-f")
+    assert "Deleted index 'blog'" in _run("delete_search_index", "blog", "-f")
+
+
+def test_deleting_an_index_that_does_not_exist(search_settings: Any) -> None:
+    """The function and the command agree: an error, unless told it may be missing."""
+    with pytest.raises(IndexMissingError, match="does not exist"):
+        delete_index("blog")
+    assert delete_index("blog", missing_ok=True) == []
+    with pytest.raises(CommandError, match="does not exist"):
+        _run("delete_search_index", "blog", "-f")
+    assert "nothing deleted" in _run("delete_search_index", "blog", "-f", "--missing-ok")
