@@ -24,8 +24,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django.db import models
 
 from djangoes import connections
+from djangoes.deprecation import warn_deprecated
 from djangoes.exceptions import ConfigurationError, DjangoesError
 from djangoes.mappings import mapped_fields
+from djangoes.registry import get_registry
 
 if TYPE_CHECKING:
     from djangoes.search.models import SearchQuery
@@ -71,6 +73,11 @@ class SearchDocumentManagerMixin:
         ``as_search_document`` reads. The default is every object.
         """
         return self.get_queryset()  # type: ignore[attr-defined, no-any-return]
+
+    @property
+    def IN_SEARCH_QUERYSET_DB_ALIAS(self) -> str:
+        """``DJANGOES['IN_SEARCH_QUERYSET_DB_ALIAS']`` ('' when unset), read when asked."""
+        return connections.options.IN_SEARCH_QUERYSET_DB_ALIAS or ""
 
     def in_search_queryset(self, pk: Any, index: str = "_all") -> bool:
         """Whether the object with primary key ``pk`` belongs in ``index``.
@@ -138,21 +145,61 @@ class SearchDocumentMixin:
         """
         if connections.options.UPDATE_STRATEGY == "full":
             return self.as_search_document(index=index)
+        opts = self._meta  # type: ignore[attr-defined]
+        return {
+            key: getattr(self, opts.get_field(name).attname)
+            for name, key in self._mapped_update_fields(index, update_fields)
+        }
+
+    def clean_update_fields(self, *, index: str, update_fields: Iterable[str]) -> list[str]:
+        """The names of ``update_fields`` that index ``index``'s mapping has, in order.
+
+        Fields the mapping lacks are left out; a mapped relational field
+        raises :class:`InvalidUpdateFields` (a ``ValueError``): its value is an
+        object, which only an override of :meth:`as_search_document_update`
+        can turn into document data.
+        """
+        return [name for name, _ in self._mapped_update_fields(index, update_fields)]
+
+    def _mapped_update_fields(
+        self, index: str, update_fields: Iterable[str]
+    ) -> list[tuple[str, str]]:
+        """``(field name, document key)`` of the mapped ones among ``update_fields``."""
         mapped = mapped_fields(connections.index_settings(index))
         opts = self._meta  # type: ignore[attr-defined]
-        document: dict[str, Any] = {}
+        found: list[tuple[str, str]] = []
         for name in update_fields:
             field = opts.get_field(name)
+            key = field.attname if name not in mapped and field.attname in mapped else name
+            if key not in mapped:
+                continue
             if field.is_relation:
                 raise InvalidUpdateFields(
                     f"{type(self).__name__}.as_search_document_update() cannot serialise the "
                     f"relational field {name!r} for index {index!r}: override "
                     "as_search_document_update() to give its value."
                 )
-            key = field.attname if name not in mapped and field.attname in mapped else name
-            if key in mapped:
-                document[key] = getattr(self, field.attname)
-        return document
+            found.append((name, key))
+        return found
+
+    @property
+    def search_indexes(self) -> list[str]:
+        """The indexes this object's model is configured in (ES_INDICES keys)."""
+        return list(get_registry().indexes_for(type(self)))  # type: ignore[arg-type]
+
+    @property
+    def search_document_cache_key(self) -> str:
+        """elasticsearch-django's document cache key; djangoes keeps no such cache (deprecated).
+
+        Documents are read from the committed rows when sent, so no cache can
+        make one stale; the key is still returned for code that deletes it.
+        """
+        warn_deprecated(
+            "search_document_cache_key is deprecated: djangoes keeps no document cache, there "
+            "is nothing to clear."
+        )
+        opts = self._meta  # type: ignore[attr-defined]
+        return f"djangoes:{opts.app_label}.{opts.model_name}.{self.get_search_document_id()}"
 
     def get_search_document_id(self) -> str:
         """The document id: ``str()`` of ``search_document_id_field`` (the pk by default).

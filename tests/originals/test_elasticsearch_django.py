@@ -398,3 +398,48 @@ def test_deleting_an_index_that_does_not_exist(search_settings: Any) -> None:
     with pytest.raises(CommandError, match="does not exist"):
         _run("delete_search_index", "blog", "-f")
     assert "nothing deleted" in _run("delete_search_index", "blog", "-f", "--missing-ok")
+
+
+# -- the rest of SearchDocumentMixin / SearchDocumentManagerMixin -------------------
+
+
+def test_search_indexes_and_the_db_alias_attribute(search_settings: Any) -> None:
+    assert Post(title="x").search_indexes == ["blog"]
+    assert Post.objects.IN_SEARCH_QUERYSET_DB_ALIAS == "default"
+
+
+def test_clean_update_fields_keeps_mapped_fields_and_refuses_mapped_relations(
+    search_settings: Any,
+) -> None:
+    post = Post(title="x", views=3)
+    assert post.clean_update_fields(index="blog", update_fields=["title", "published"]) == ["title"]
+    with pytest.raises(ValueError, match="relational field 'author'"):
+        post.clean_update_fields(index="blog", update_fields=["title", "author"])
+
+
+def test_partial_update_strategy(search_settings: Any) -> None:
+    search_settings.SEARCH_SETTINGS = {
+        **search_settings.SEARCH_SETTINGS,
+        "settings": {**ALL_SETTINGS, "update_strategy": UPDATE_STRATEGY_PARTIAL},
+    }
+    post = Post(title="x", views=3)
+    assert post.as_search_document_update(index="blog", update_fields=["views", "published"]) == {
+        "views": 3
+    }
+
+
+def test_the_document_cache_key_is_deprecated(search_settings: Any) -> None:
+    with pytest.warns(DeprecationWarning, match="keeps no document cache") as record:
+        key = Post(pk=4, title="x").search_document_cache_key
+    assert key == "djangoes:testapp.post.4"
+    assert record[0].filename == __file__
+
+
+def test_module_constants_are_read_when_asked(search_settings: Any) -> None:
+    import djangoes.models as models_module
+
+    assert models_module.DEFAULT_PAGE_SIZE == 3
+    assert models_module.UPDATE_STRATEGY == UPDATE_STRATEGY_FULL
+    assert models_module.DEFAULT_INCLUDE_SOURCE is True
+    assert models_module.DEFAULT_FROM == 0
+    assert models_module.DEFAULT_CLIENT is get_client()
