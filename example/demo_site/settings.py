@@ -63,6 +63,17 @@ ES_SERVERS = {
         "PARAMS": {"data_dir": VAR_DIR / "search", "runtime_dir": VAR_DIR / "run"},
     }
 }
+# DEMO_SEARCH_URL points the demo at a running OpenSearch instead (the search
+# quality figures of a real engine: manage.py search_quality).
+if os.environ.get("DEMO_SEARCH_URL"):
+    ES_SERVERS = {
+        "default": {
+            "ENGINE": "djangoes.backends.opensearch.SimpleHttpBackend",
+            "HOSTS": [os.environ["DEMO_SEARCH_URL"]],
+            "INDICES": ["docs"],
+            "PARAMS": {"timeout": 120},  # a busy machine: loading takes its time
+        }
+    }
 ES_INDICES = {
     "docs": {"MODELS": ["library.Entry"]},  # mapping: search/mappings/docs.json
 }

@@ -8,9 +8,11 @@ becomes an entry. It ships with Python itself: nothing is downloaded.
 from __future__ import annotations
 
 import ast
+import re
 import sysconfig
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 SKIPPED_PACKAGES = {"test", "idlelib", "lib2to3", "turtledemo", "site-packages", "ensurepip",
@@ -73,3 +75,85 @@ def _node(module: str, node: ast.stmt, prefix: str) -> Iterator[Documented]:
     if isinstance(node, ast.ClassDef):
         for child in node.body:
             yield from _node(module, child, prefix=f"{qualname}.")
+
+
+#: What a reader sees for a directive (``.. versionadded:: 3.2``); others leave nothing.
+DIRECTIVES = {
+    "versionadded": "New in version ",
+    "versionchanged": "Changed in version ",
+    "deprecated": "Deprecated since version ",
+    "note": "Note: ",
+    "warning": "Warning: ",
+}
+
+
+def _directive(match: re.Match[str]) -> str:
+    return match.group(1) + DIRECTIVES.get(match.group(2), "")
+
+
+#: reStructuredText markup in docstrings, and what a reader sees instead.
+_REST = [
+    (re.compile(r":[\w:-]+:`~?!?([^`<]*?)\s*(?:<[^>`]*>)?`"), r"\1"),  # :func:`~os.path.join`
+    (re.compile(r"``(.+?)``", re.DOTALL), r"\1"),  # ``literal``
+    (re.compile(r"`([^`<]+?)\s*(?:<[^>`]*>)?`_{1,2}"), r"\1"),  # `a link <https://...>`_
+    (re.compile(r"(?<![\w*])\*\*(\S(?:.*?\S)?)\*\*(?![\w*])"), r"\1"),  # **strong**
+    (re.compile(r"^([ \t]*)\.\. ([\w-]+)::[ \t]*", re.MULTILINE), _directive),  # .. note::
+    (re.compile(r"(\S)::$", re.MULTILINE), r"\1:"),  # "Example::" before a literal block
+    (re.compile(r"^[ \t]*::$", re.MULTILINE), ""),
+]
+
+
+def plain_text(doc: str) -> str:
+    """A docstring without its reStructuredText markup, as a reader would say it.
+
+    ``:func:`~os.path.join``` becomes ``os.path.join``, ````x```` becomes
+    ``x``, directives lose their ``.. name::``; the text is otherwise kept.
+    """
+    for pattern, replacement in _REST:
+        doc = pattern.sub(replacement, doc)
+    return doc
+
+
+_WORD_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+
+def identifier_words(qualname: str) -> str:
+    """The words of a qualified name, lower case.
+
+    ``"tempfile.NamedTemporaryFile"`` gives ``"tempfile named temporary file"``.
+
+    Dots, underscores and changes of case separate words, so that a search
+    for "temporary file" finds ``NamedTemporaryFile``.
+    """
+    return " ".join(part.lower() for part in _WORD_PARTS.findall(qualname))
+
+
+@cache
+def is_deprecated(package: str) -> bool:
+    """Whether the standard library's ``package`` warns that it is deprecated when imported.
+
+    Read from its source (a module-level ``warnings.warn(..., DeprecationWarning)``
+    or ``warnings._deprecated(...)``), nothing imported.
+    """
+    root = stdlib_dir()
+    for path in (root / f"{package}.py", root / package / "__init__.py"):
+        if path.is_file():
+            try:
+                tree = ast.parse(path.read_text(encoding="utf-8"))
+            except (SyntaxError, UnicodeDecodeError, ValueError):
+                return False
+            return any(_warns_deprecation(node) for node in tree.body)
+    return False
+
+
+def _warns_deprecation(node: ast.stmt) -> bool:
+    if not isinstance(node, ast.Expr) or not isinstance(node.value, ast.Call):
+        return False
+    call = node.value
+    name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+    if name == "_deprecated":
+        return True
+    arguments = [*call.args, *(keyword.value for keyword in call.keywords)]
+    return name == "warn" and any(
+        isinstance(arg, ast.Name) and arg.id == "DeprecationWarning" for arg in arguments
+    )

@@ -9,6 +9,7 @@ from django.db import models
 from django.urls import reverse
 
 from djangoes.models import SearchDocumentManagerMixin, SearchDocumentMixin
+from library.corpus import identifier_words, is_deprecated, plain_text
 
 
 class Module(models.Model):
@@ -59,6 +60,13 @@ class Entry(SearchDocumentMixin, models.Model):
         return reverse("library:entry", args=[self.pk])
 
     @property
+    def level(self) -> int:
+        """How deep in its module: 0 for the module, 1 for a function or class, 2 for a method."""
+        if self.kind == "module":
+            return 0
+        return self.qualname.removeprefix(self.module.name + ".").count(".") + 1
+
+    @property
     def summary(self) -> str:
         """The first line of the docstring."""
         return self.doc.strip().split("\n", 1)[0][:200]
@@ -67,11 +75,18 @@ class Entry(SearchDocumentMixin, models.Model):
         return {
             "name": self.name,
             "qualname": self.qualname,
+            # the words of the name: "temporary file" finds tempfile.NamedTemporaryFile
+            "path": identifier_words(self.qualname),
             "module": self.module.name,
             "package": self.module.package,
             "kind": self.kind,
-            "doc": self.doc,
-            "summary": self.summary,
+            # 0: a module, 1: its classes and functions, 2: their methods...
+            "level": self.level,
+            # modules that warn when imported rank lower
+            "deprecated": is_deprecated(self.module.package),
+            # searched and highlighted without the reStructuredText markup
+            "doc": plain_text(self.doc),
+            "summary": plain_text(self.summary),
             # the completion suggester's input: "pars" completes to "parse"
             "suggest": {"input": [self.name]},
         }

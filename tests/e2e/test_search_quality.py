@@ -1,0 +1,149 @@
+"""The demo's search quality on its whole corpus: the nDCG@10 figure of the docs, the obvious cases.
+
+One corpus is built for the module (``manage.py demo --no-serve``, every
+documented object of the running Python's standard library) on the embedded
+engine, in a var directory of its own; the checks run in the example
+project, through its ``SearchView``, as the site's searches do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE_DOCS = ROOT / "docs" / "example.md"
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("DJANGOES_LANE") == "compat",
+    reason="the search bodies and the corpus do not change with the client libraries",
+)
+
+#: The searches of the site, as a person makes them: JSON of their first results.
+SEARCH = """
+import json
+from django.contrib.auth.models import AnonymousUser
+from django.test import RequestFactory
+from djangoes.models import execute_search
+from library import search
+from library.views import EntrySearch
+
+found = {}
+for terms in json.loads(QUERIES):
+    request = RequestFactory().get("/", {"q": terms})
+    request.user = AnonymousUser()
+    view = EntrySearch()
+    view.setup(request)
+    form = view.get_form()
+    assert form.is_valid(), form.errors
+    response = execute_search(search.INDEX, view.get_search_body(form), size=10, save=False)
+    # the entries with every word, in any of the fields searched
+    every = execute_search(search.INDEX, {"query": {"bool": {"must": [
+        {"multi_match": {"query": word, "fields": search.FIELDS}} for word in terms.split()
+    ]}}, "_source": ["qualname"]}, size=10000, save=False)
+    found[terms] = {
+        "hits": [
+            {"qualname": h["_source"]["qualname"], "highlight": h.get("highlight", {}).get("doc")}
+            for h in response.search_response["hits"]["hits"]
+        ],
+        "every_word": [h["_source"]["qualname"] for h in every.search_response["hits"]["hits"]],
+    }
+print("RESULTS " + json.dumps(found))
+"""
+#: Queries without stop words ("a", "to"): each word must be in a document to count.
+MULTI_WORD = ["event loop", "temporary file", "gzip compress", "priority queue", "url encode"]
+#: reStructuredText markup that snippets must not show.
+MARKUP = re.compile(r"``|:(?:func|class|meth|mod|attr|exc|data):`|^\.\. \w+::", re.MULTILINE)
+
+
+def manage(var_dir: Path, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env |= {"DEMO_VAR_DIR": str(var_dir), "PYTHONPATH": str(ROOT / "src")}
+    env.pop("DEMO_SEARCH_URL", None)  # the embedded engine
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "example" / "manage.py"), *args],
+        env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, f"manage.py {' '.join(args)}:\n{done.stdout}{done.stderr}"
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    var_dir = tmp_path_factory.mktemp("quality") / "var"
+    out = manage(var_dir, "demo", "--no-serve")
+    assert "Indexed" in out
+    return var_dir
+
+
+@pytest.fixture(scope="module")
+def results(corpus: Path) -> dict[str, dict[str, list]]:
+    queries = ["parse a date", "serialize to json", "deep copy", *MULTI_WORD]
+    out = manage(corpus, "shell", "-c", SEARCH.replace("QUERIES", repr(json.dumps(queries))))
+    return json.loads(out.split("RESULTS ", 1)[1])
+
+
+def test_the_ndcg_figure_in_the_docs_is_what_a_fresh_run_prints(corpus: Path) -> None:
+    out = manage(corpus, "search_quality")
+    printed = re.search(r"^nDCG@10: (\d\.\d{3}) over (\d+) judged queries\.$", out, re.MULTILINE)
+    assert printed, out
+    assert int(printed.group(2)) >= 25
+    docs = EXAMPLE_DOCS.read_text(encoding="utf-8")
+    documented = re.search(
+        r"^\| The embedded engine \(osmem-server [\d.]+\), Python (3\.\d+) \| (\d\.\d{3}) \|$",
+        docs,
+        re.MULTILINE,
+    )
+    assert documented, "docs/example.md has the figure of the embedded engine"
+    python, figure = documented.groups()
+    if platform.python_version().rsplit(".", 1)[0] != python:
+        pytest.skip(f"the docs' figure is for Python {python}'s standard library, not this one's")
+    assert printed.group(1) == figure
+
+
+def test_parse_a_date_finds_date_parsing_not_every_entry_with_a(
+    results: dict[str, dict[str, list]],
+) -> None:
+    hits = results["parse a date"]["hits"]
+    date_parsing = {"http.cookiejar.http2time", "http.cookiejar.iso2time"}
+    assert {hit["qualname"] for hit in hits[:2]} == date_parsing
+    fragments = " ".join(" ".join(hit["highlight"] or []) for hit in hits)
+    assert "<em>" in fragments
+    assert not re.search(r"<em>a</em>", fragments, re.IGNORECASE)
+
+
+@pytest.mark.parametrize("terms", MULTI_WORD)
+def test_entries_with_every_word_come_first(
+    results: dict[str, dict[str, list]], terms: str
+) -> None:
+    found = [hit["qualname"] for hit in results[terms]["hits"]]
+    every_word = set(results[terms]["every_word"])
+    assert every_word, f"some entry has every word of {terms!r}"
+    first = found[: min(len(found), len(every_word))]
+    assert set(first) <= every_word, f"{terms!r}: {first} before entries with every word"
+
+
+def test_snippets_have_no_restructuredtext_markup(
+    corpus: Path, results: dict[str, dict[str, list]]
+) -> None:
+    fragments = [
+        fragment
+        for query in ("serialize to json", "deep copy")
+        for hit in results[query]["hits"]
+        for fragment in hit["highlight"] or []
+    ]
+    assert fragments
+    assert not [f for f in fragments if MARKUP.search(f)]
+    # ...while the docstrings themselves have it (json.dumps: ``obj``)
+    raw = manage(
+        corpus, "shell", "-c",
+        "from library.models import Entry; print(Entry.objects.get(qualname='json.dumps').doc)",
+    )  # fmt: skip
+    assert MARKUP.search(raw)
