@@ -71,6 +71,19 @@ def test_a_warning_does_not_fail_the_check(settings: Any) -> None:
     assert "topsecret" not in out.getvalue()
 
 
+def test_an_index_named_by_indices_but_invalid_is_not_said_to_be_missing(settings: Any) -> None:
+    """E009 says what is wrong with ES_INDICES['Blog']; E004 points there, not to 'add' it."""
+    settings.ES_SERVERS = {"default": {"HOSTS": ["localhost:9200"], "INDICES": ["Blog"]}}
+    settings.ES_INDICES = {"Blog": {}}
+    messages = {m.id: m for m in djangoes_messages()}
+    assert set(messages) == {"djangoes.E004", "djangoes.E009"}
+    assert "must be lower case" in messages["djangoes.E009"].msg
+    e004 = messages["djangoes.E004"]
+    assert "names the index 'Blog', whose ES_INDICES entry is invalid" in e004.msg
+    assert e004.hint == "Fix ES_INDICES['Blog'] as its own error says."
+    assert "Add" not in e004.hint
+
+
 def test_network_checks_only_run_with_deploy(settings: Any) -> None:
     settings.ES_SERVERS = {"default": {"HOSTS": [closed_port_url()], "PARAMS": {"max_retries": 0}}}
     settings.ES_INDICES = {}

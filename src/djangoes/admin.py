@@ -56,12 +56,14 @@ class SearchQueryAdmin(_ModelAdmin):
         "executed_at",
         "index",
         "query_type",
-        "search_terms",
+        "terms_display",
         "user",
         "total",
         "duration_display",
     )
     list_display_links = ("executed_at",)
+    #: Longer search terms are cut in the list (the whole terms are in the detail).
+    LIST_TERMS_LENGTH = 60
     list_filter = ("index", "query_type", "total_hits_relation", "executed_at")
     list_select_related = ("user",)
     ordering = ("-executed_at", "-pk")
@@ -117,6 +119,16 @@ class SearchQueryAdmin(_ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description=_("search terms"), ordering="search_terms")
+    def terms_display(self, obj: SearchQuery) -> str:
+        """The terms, cut to :attr:`LIST_TERMS_LENGTH` characters (all of them on hover)."""
+        terms = obj.search_terms
+        if len(terms) <= self.LIST_TERMS_LENGTH:
+            return terms
+        return format_html(
+            '<span title="{}">{}…</span>', terms, terms[: self.LIST_TERMS_LENGTH - 1]
+        )
 
     @admin.display(description=_("total hits"), ordering="total_hits")
     def total(self, obj: SearchQuery) -> str:

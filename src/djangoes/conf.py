@@ -331,7 +331,9 @@ def parse(raw_servers: object = None, raw_indices: object = None) -> Settings:
     result = Settings()
     indices = _parse_indices(raw_indices, result.problems)
     result.indices = indices
-    result.servers = _parse_servers(raw_servers, indices, result.problems)
+    # keys of ES_INDICES with an error of their own: INDICES naming them are not told to add them
+    invalid = frozenset(raw_indices) - indices.keys() if isinstance(raw_indices, Mapping) else ()
+    result.servers = _parse_servers(raw_servers, indices, result.problems, frozenset(invalid))
     result.problems = scrub_problems(result.problems, secret_values(raw_servers))
     return result
 
@@ -599,7 +601,10 @@ def _parse_models(where: str, value: object, problems: list[Problem]) -> list[st
 
 
 def _parse_servers(
-    raw: object, indices: Mapping[str, IndexSettings], problems: list[Problem]
+    raw: object,
+    indices: Mapping[str, IndexSettings],
+    problems: list[Problem],
+    invalid: frozenset[str] = frozenset(),
 ) -> dict[str, ServerSettings]:
     if raw is None or raw == {}:
         raw = {DEFAULT_ES_ALIAS: {}}
@@ -624,14 +629,18 @@ def _parse_servers(
         )
     result: dict[str, ServerSettings] = {}
     for alias, value in raw.items():
-        server = _parse_server(alias, value, indices, problems)
+        server = _parse_server(alias, value, indices, problems, invalid)
         if server is not None:
             result[alias] = server
     return result
 
 
 def _parse_server(
-    alias: object, value: object, indices: Mapping[str, IndexSettings], problems: list[Problem]
+    alias: object,
+    value: object,
+    indices: Mapping[str, IndexSettings],
+    problems: list[Problem],
+    invalid: frozenset[str] = frozenset(),
 ) -> ServerSettings | None:
     if not isinstance(alias, str):
         problems.append(
@@ -691,7 +700,7 @@ def _parse_server(
         ok &= hosts is not None
 
     index_keys = _parse_server_indices(
-        f"{where}['INDICES']", value.get("INDICES"), indices, problems
+        f"{where}['INDICES']", value.get("INDICES"), indices, problems, invalid
     )
     ok &= index_keys is not None
 
@@ -705,7 +714,7 @@ def _parse_server(
         _check_keys(f"{where}['TEST']", test, SERVER_TEST_KEYS, problems)
         if test.get("INDICES"):  # empty means "not overridden", as in djangoes 0.3
             test_indices = _parse_server_indices(
-                f"{where}['TEST']['INDICES']", test["INDICES"], indices, problems
+                f"{where}['TEST']['INDICES']", test["INDICES"], indices, problems, invalid
             )
             ok &= test_indices is not None
     if not ok or hosts is None or index_keys is None or not isinstance(engine, str):
@@ -798,7 +807,11 @@ def _parse_hosts(
 
 
 def _parse_server_indices(
-    where: str, raw: object, indices: Mapping[str, IndexSettings], problems: list[Problem]
+    where: str,
+    raw: object,
+    indices: Mapping[str, IndexSettings],
+    problems: list[Problem],
+    invalid: frozenset[str] = frozenset(),
 ) -> list[str] | None:
     if raw is None:
         return []
@@ -807,13 +820,21 @@ def _parse_server_indices(
         return None
     ok = True
     for key in keys:
-        if key not in indices:
+        if key in invalid:
             ok = False
             problems.append(
                 Problem(
                     "djangoes.E004",
-                    f"{where} names the index {key!r}, which is not in ES_INDICES (or is "
-                    "invalid there).",
+                    f"{where} names the index {key!r}, whose ES_INDICES entry is invalid.",
+                    hint=f"Fix ES_INDICES[{key!r}] as its own error says.",
+                )
+            )
+        elif key not in indices:
+            ok = False
+            problems.append(
+                Problem(
+                    "djangoes.E004",
+                    f"{where} names the index {key!r}, which is not in ES_INDICES.",
                     hint=f"Add {key!r} to ES_INDICES.{did_you_mean(key, indices)}",
                 )
             )

@@ -6,6 +6,7 @@ test here runs once per backend, on its own fresh engine.
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from typing import Any
 
@@ -212,6 +213,13 @@ def test_doc_type_is_ignored_with_a_deprecation_warning(blog: Base) -> None:
         blog.get(doc_type="entry", id="1")
     assert [w.category for w in caught] == [DeprecationWarning, DeprecationWarning]
     assert "mapping types were removed" in str(caught[0].message)
+    # attributed to the calling line, here, not to djangoes' code
+    assert {w.filename for w in caught} == {__file__}
+    with warnings.catch_warnings(record=True) as through_the_proxy:
+        warnings.simplefilter("always")
+        line = inspect.getframeinfo(inspect.currentframe()).lineno + 1  # type: ignore[arg-type]
+        connection.get(doc_type="entry", id="1")
+    assert [(w.filename, w.lineno) for w in through_the_proxy] == [(__file__, line)]
 
 
 def test_errors_are_djangoes_errors_with_status_and_cause(blog: Base) -> None:

@@ -34,6 +34,7 @@ def test_demo_in_a_browser(browser_page: Page, tmp_path: Path) -> None:
         assert re.search(r"Indexed \d+ documents", demo.output)
 
         qualname, entry_url = search_narrow_page_and_open(page, demo)
+        long_words_and_the_icon(page, demo)
         edit_in_the_admin(page, demo, entry_url)
         find_the_edit(page, demo, qualname, "05-the-edit-found")
         if find_spec("debug_toolbar"):
@@ -112,6 +113,16 @@ def search_narrow_page_and_open(page: Page, demo: Demo) -> tuple[str, str]:
     assert page.locator("pre.doc").inner_text().strip()
     screenshot(page, "04-entry")
     return qualname, page.url
+
+
+def long_words_and_the_icon(page: Page, demo: Demo) -> None:
+    """A 5,000-character word wraps (the page gets no wider), and /favicon.ico is served."""
+    page.goto(demo.url + "?q=" + "x" * 5000)
+    expect(page.locator(".summary")).to_contain_text("for")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    icon = page.request.get(demo.url + "favicon.ico")
+    assert icon.ok
+    assert icon.headers["content-type"] == "image/svg+xml"
 
 
 def edit_in_the_admin(page: Page, demo: Demo, entry_url: str) -> None:

@@ -95,6 +95,23 @@ def test_features_say_what_osmem_cannot_do(settings: Any, dirs: Dirs) -> None:
     assert EmbeddedBackend.install_hint == "'djangoes[embedded]'"
     # The backend keeps its own copy of the key list so as not to import the engine.
     assert embedded_backend.ENGINE_PARAMS == ENGINE_PARAMS
+    assert repr(features) == (
+        "<EmbeddedFeatures of 'default': refresh_needed=False, supports_scripts=False, "
+        "supports_synonyms=False, point_in_time_api='opensearch', supports_snapshots=False, "
+        "exact_scores=False, supports_external_versions=True>"
+    )
+
+
+def test_the_repr_of_features_shows_every_flag() -> None:
+    from djangoes.backends.features import BaseFeatures
+
+    declared = {
+        name
+        for name, value in vars(BaseFeatures).items()
+        if not name.startswith("_")
+        and (isinstance(value, (bool, str)) or (name.endswith("_api") and value is None))
+    }
+    assert declared == set(BaseFeatures.flags)
 
 
 def test_hosts_are_ignored_with_a_warning(settings: Any, dirs: Dirs) -> None:

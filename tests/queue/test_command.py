@@ -146,6 +146,9 @@ def test_a_drain_that_could_not_send_exits_non_zero(project: Project) -> None:
     assert waiting.returncode == 0, waiting.stderr
     assert "Nothing to send." in waiting.stdout
     assert "Queue: 2 pending (2 waiting to be retried), 0 failed." in waiting.stdout
+    assert "2 entries wait out their backoff: `search_sync --ignore-backoff` sends them now." in (
+        waiting.stdout
+    )
     drained = project.run("search_sync", "--ignore-backoff")
     assert drained.returncode == 0, drained.stderr
     assert "Sent 2 of 2 queue entries" in drained.stdout

@@ -125,9 +125,11 @@ def test_the_backoff_is_respected_unless_told(queued: Base, ada: Author, setting
     out, _ = run()
     assert "Nothing to send." in out
     assert "Queue: 1 pending (1 waiting to be retried), 0 failed." in out
+    assert "1 entry waits out their backoff: `search_sync --ignore-backoff` sends them now." in out
     out, _ = run("--ignore-backoff")
     assert "Sent 1 of 1 queue entries" in out
     assert "Queue: 0 pending (0 waiting to be retried), 0 failed." in out
+    assert "--ignore-backoff" not in out
 
 
 def test_attempts_and_backoff_grow(queued: Base, ada: Author, settings: Any) -> None:

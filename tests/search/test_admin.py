@@ -54,6 +54,24 @@ def logged_searches(posts: list[Post], user: Any) -> dict[str, SearchQuery]:
     }
 
 
+def test_long_search_terms_are_cut_in_the_list_and_whole_in_the_detail(
+    superuser_client: Client, posts: list[Post]
+) -> None:
+    long_terms = "word " * 79 + "<b>end</b>"  # 405 characters: kept as 400
+    sq = execute_search("blog", {"query": {"match": {"title": "x"}}}, search_terms=long_terms)
+    content = superuser_client.get(reverse(CHANGELIST)).content.decode()
+    cell = re.search(r'<td class="field-terms_display">(.*?)</td>', content, flags=re.DOTALL)
+    assert cell
+    shown = re.search(r'<span title="(.*?)">(.*?)</span>', cell.group(1), flags=re.DOTALL)
+    assert shown
+    assert shown.group(2) == ("word " * 12)[:59] + "…"
+    whole = sq.search_terms.replace("<", "&lt;").replace(">", "&gt;")
+    assert shown.group(1) == whole  # on hover
+    assert "<b>" not in content
+    detail = superuser_client.get(change_url(sq)).content.decode()
+    assert readonly_value(detail, "search_terms") == whole
+
+
 def test_the_list_shows_every_logged_search(
     superuser_client: Client, logged_searches: dict[str, SearchQuery]
 ) -> None:

@@ -167,8 +167,10 @@ def test_an_unknown_index_is_named(blog_index: Base) -> None:
 def test_the_connection_can_be_chosen_and_url_parameters_passed(posts: list[Post]) -> None:
     sq = execute_search("blog", MATCH_DJANGO, using="default", params={"preference": "_local"})
     assert sq.total_hits == 3
-    with pytest.raises(ValueError, match="'sort' belong in the query body"):
-        execute_search("blog", MATCH_DJANGO, params={"sort": "views"})
+    with pytest.raises(ValueError, match="params are URL parameters; 'size' belongs in the query"):
+        execute_search("blog", MATCH_DJANGO, params={"size": 10})
+    with pytest.raises(ValueError, match="'size', 'sort' belong in the query body"):
+        execute_search("blog", MATCH_DJANGO, params={"size": 10, "sort": "views"})
 
 
 def test_aggregations_and_highlights_are_logged(posts: list[Post]) -> None:

@@ -81,8 +81,24 @@ class BaseFeatures:
     #: ``version_type=external`` on index and delete (sync orders writes with it).
     supports_external_versions: ClassVar[bool] = True
 
+    #: The flags :meth:`__repr__` shows (what code asks ``connection.features``).
+    flags: ClassVar[tuple[str, ...]] = (
+        "refresh_needed",
+        "supports_scripts",
+        "supports_synonyms",
+        "point_in_time_api",
+        "supports_snapshots",
+        "exact_scores",
+        "supports_external_versions",
+    )
+
     def __init__(self, connection: Base) -> None:
         self.connection = connection
+
+    def __repr__(self) -> str:
+        """``<EmbeddedFeatures of 'default': refresh_needed=False, ...>``: every flag's value."""
+        values = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.flags)
+        return f"<{type(self).__name__} of {self.connection.alias!r}: {values}>"
 
     def check_server_info(self, info: Mapping[str, Any]) -> list[Problem]:
         """Problems with the server described by its root document."""

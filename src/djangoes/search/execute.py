@@ -227,8 +227,9 @@ def _check_params(params: Mapping[str, Any] | None, api: str) -> dict[str, Any]:
     params = dict(params or {})
     in_body = sorted(k for k in params if k in SPECS[api].body_fields or k == "body")
     if in_body:
+        verb = "belongs" if len(in_body) == 1 else "belong"
         raise ValueError(
-            f"params are URL parameters; {', '.join(map(repr, in_body))} belong in the query "
+            f"params are URL parameters; {', '.join(map(repr, in_body))} {verb} in the query "
             "body (so that the log shows what was asked)."
         )
     return params

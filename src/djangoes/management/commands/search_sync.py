@@ -131,6 +131,9 @@ class Command(BaseCommand):
             f"Queue: {counts.pending:,} pending ({counts.waiting:,} waiting to be retried), "
             f"{counts.failed:,} failed."
         )
+        if counts.waiting and not options["ignore_backoff"]:
+            entries = "1 entry waits" if counts.waiting == 1 else f"{counts.waiting:,} entries wait"
+            self.say(f"{entries} out their backoff: `search_sync --ignore-backoff` sends them now.")
         problems = []
         if result.failed:
             problems.append(f"{result.failed:,} entries were refused for good (see --failed)")
