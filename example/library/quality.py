@@ -4,7 +4,8 @@ Each judged query lists the entries a person looking for it would want on
 top, graded 3 (what they want), 2 (good) or 1 (related); any other entry
 counts 0. The entries are qualified names of the standard library of the
 Python running the demo (its corpus): a judged name that is not in the
-index is reported, and left out of the ideal ranking.
+index is reported, and left out of the ideal ranking; a query none of whose
+judged names is in the index is left out of the mean.
 
 nDCG@10 compares the first ten results with the best possible order of the
 judged entries: ``DCG = sum((2**grade - 1) / log2(rank + 1))`` over the
@@ -209,7 +210,8 @@ def ndcg(found: Sequence[str], judged: Mapping[str, int], k: int = K) -> float:
 @dataclass(frozen=True)
 class Measured:
     query: str
-    ndcg: float
+    #: None when this corpus has none of the judged entries (not counted in the mean).
+    ndcg: float | None
     found: list[str]
     #: Judged names the index does not have (another Python's standard library).
     missing: list[str]
@@ -234,9 +236,17 @@ def measure(
         hits = (sq.search_response or {})["hits"]["hits"]
         found = [hit["_source"]["qualname"] for hit in hits]
         missing = sorted(set(judged) - set(present))
-        results.append(Measured(terms, ndcg(found, present), found, missing))
+        score = ndcg(found, present) if present else None
+        results.append(Measured(terms, score, found, missing))
     return results
 
 
+def measured(results: Sequence[Measured]) -> list[float]:
+    """The nDCG@10 of the queries this corpus has judged entries for."""
+    return [r.ndcg for r in results if r.ndcg is not None]
+
+
 def mean(results: Sequence[Measured]) -> float:
-    return sum(r.ndcg for r in results) / len(results)
+    """The mean nDCG@10 of the queries this corpus has judged entries for."""
+    scores = measured(results)
+    return sum(scores) / len(scores)

@@ -45,7 +45,8 @@ class Command(BaseCommand):
             f"Python {platform.python_version()}, {indexed:,} entries.\n"
         )
         for result in results:
-            self.stdout.write(f"{result.ndcg:6.3f}  {result.query}")
+            score = "     -" if result.ndcg is None else f"{result.ndcg:6.3f}"
+            self.stdout.write(f"{score}  {result.query}")
             if result.missing:
                 self.stdout.write(
                     f"        judged, not in this corpus: {', '.join(result.missing)}"
@@ -56,5 +57,6 @@ class Command(BaseCommand):
                     grade = judged.get(name)
                     self.stdout.write(f"        {rank:2}. {name}{f'  [{grade}]' if grade else ''}")
         self.stdout.write(
-            f"\nnDCG@{quality.K}: {quality.mean(results):.3f} over {len(results)} judged queries."
+            f"\nnDCG@{quality.K}: {quality.mean(results):.3f} over "
+            f"{len(quality.measured(results))} judged queries."
         )
