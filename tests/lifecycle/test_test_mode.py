@@ -1,8 +1,9 @@
 """The lifecycle under test names, with the test indices of ``djangoes.test``.
 
-The test utilities create NAME as a plain index; a rebuild turns it into an
-alias of a physical index named after the test name. The next test's
-clean-up must still remove everything.
+The test utilities lay indices out as production does (NAME an alias of
+``<NAME>-<timestamp>``), with the lifecycle's own functions; a rebuild inside
+a test swaps the physical index, and the next clean-up must still remove
+everything, but not under a running rebuild.
 """
 
 from __future__ import annotations
@@ -11,9 +12,19 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection as db_connection
+from django.test.utils import CaptureQueriesContext
 
 from djangoes.backends.abstracts import Base
-from djangoes.indexing import index_state, physical_indexes, update_index
+from djangoes.indexing import (
+    RebuildLocked,
+    get_target,
+    index_state,
+    locks,
+    physical_indexes,
+    update_index,
+)
+from djangoes.indexing.names import create_physical
 from djangoes.test.utils import (
     create_test_indices,
     delete_test_indices,
@@ -46,9 +57,44 @@ def test_rebuild_under_test_names_and_the_clean_up_after_it(
         assert physical.startswith(f"{name}-")
         assert rebuilt.indices[physical] == {name, public}
         assert set(documents(test_conn, name)) == expected_ids(blog_data)
-        assert sorted(delete_test_indices(["default"])) == sorted([physical, notes])
+        (notes_physical,) = index_state(test_conn, notes).indices
+        assert sorted(delete_test_indices(["default"])) == sorted([physical, notes_physical])
         assert index_state(test_conn, name).kind == "missing"
         assert physical_indexes(test_conn, name) == []
     finally:
         teardown_djangoes(state)
     assert index_state(conn, "blog").kind == "missing"  # the live names were never touched
+
+
+def test_test_indices_are_created_as_create_search_index_creates_indexes(conn: Base) -> None:
+    state = setup_djangoes("")
+    try:
+        create_test_indices(["default"])
+        target = get_target("blog")
+        laid_out = index_state(target.conn, "test_blog")
+        assert laid_out.kind == "alias"
+        (physical,) = laid_out.indices
+        assert physical_indexes(target.conn, "test_blog") == [physical]
+        assert laid_out.indices[physical] == {"test_blog", *target.aliases}
+        with CaptureQueriesContext(db_connection) as queries:
+            delete_test_indices(["default"])
+        assert len(queries) == 0  # no rebuild under way: the lock table is not read
+        assert index_state(target.conn, "test_blog").kind == "missing"
+    finally:
+        teardown_djangoes(state)
+
+
+def test_deleting_test_indices_respects_a_running_rebuild(conn: Base) -> None:
+    state = setup_djangoes("")
+    try:
+        create_test_indices(["default"])
+        target = get_target("blog")
+        run = locks.acquire(target)
+        create_physical(target, {})  # a rebuild creates its new index first
+        with pytest.raises(RebuildLocked, match="a rebuild of it holds its lock"):
+            delete_test_indices(["default"])
+        assert index_state(target.conn, "test_blog").kind == "alias"  # nothing deleted under it
+        run.release()
+        assert len(delete_test_indices(["default"])) == 3  # blog, the rebuild's index, notes
+    finally:
+        teardown_djangoes(state)

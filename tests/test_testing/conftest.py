@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -21,6 +22,11 @@ PROJECTS = Path(__file__).resolve().parent.parent / "projects"
 #: Environment of this test process that must not reach a project run in a
 #: subprocess: it would think it is an xdist worker, or use our settings.
 _INHERITED_BY_ACCIDENT = ("PYTEST_", "DJANGO_SETTINGS_MODULE", "DJANGOES_")
+
+
+def unversioned(name: str) -> str:
+    """``test_blog-20250102t030405123456`` -> ``test_blog`` (other names unchanged)."""
+    return re.sub(r"-\d{8}t\d{12}$", "", name)
 
 
 class RawEngine:
@@ -42,15 +48,24 @@ class RawEngine:
             raise AssertionError(f"{method} {path}: {exc.code} {exc.read()[:500]!r}") from None
         return json.loads(text) if text else None
 
-    def index_names(self) -> list[str]:
+    def physical_index_names(self) -> list[str]:
         return sorted(row["index"] for row in self.request("GET", "/_cat/indices?format=json"))
 
+    def index_names(self) -> list[str]:
+        """The indices, each by the name it stands for (``<NAME>-<timestamp>`` -> NAME)."""
+        return sorted(unversioned(name) for name in self.physical_index_names())
+
+    def get(self, name: str) -> Any:
+        """``GET /<name>`` of the one index behind ``name`` (an alias or an index)."""
+        (found,) = self.request("GET", f"/{name}").values()
+        return found
+
     def aliases(self) -> dict[str, list[str]]:
-        """Alias name -> the indices it points to."""
+        """Alias name -> the indices it points to (by the names they stand for)."""
         result: dict[str, list[str]] = {}
         for index, info in (self.request("GET", "/_alias") or {}).items():
             for alias in info.get("aliases", {}):
-                result.setdefault(alias, []).append(index)
+                result.setdefault(alias, []).append(unversioned(index))
         return {alias: sorted(indices) for alias, indices in result.items()}
 
     def count(self, index: str) -> int:

@@ -20,7 +20,7 @@ import pytest
 from djangoes import connections
 from djangoes.backends.abstracts import Base
 
-from .conftest import PROJECTS, RawEngine, read_report, subprocess_env
+from .conftest import PROJECTS, RawEngine, read_report, subprocess_env, unversioned
 
 pytestmark = pytest.mark.engine
 
@@ -35,7 +35,9 @@ def test_es_indices_creates_the_test_indices(es_indices: list[str], raw_engine: 
     assert es_indices == ["test_blog_v1", "shop_under_test"]
     assert raw_engine.index_names() == ["shop_under_test", "test_blog_v1"]
     assert raw_engine.aliases() == {
+        "test_blog_v1": ["test_blog_v1"],
         "test_blog_public": ["test_blog_v1"],
+        "shop_under_test": ["shop_under_test"],
         "shop_test_alias": ["shop_under_test"],
     }
 
@@ -47,7 +49,7 @@ def test_es_connection_is_the_default_connection_on_test_indices(es_connection: 
     es_connection.index(id="1", document={"title": "hello from a fixture"})
     es_connection.refresh()
     hits = es_connection.search(query={"match": {"title": "hello"}})["hits"]["hits"]
-    assert [(hit["_index"], hit["_id"]) for hit in hits] == [("test_blog_v1", "1")]
+    assert [(unversioned(hit["_index"]), hit["_id"]) for hit in hits] == [("test_blog_v1", "1")]
 
 
 # -- real pytest runs --------------------------------------------------------------

@@ -14,11 +14,12 @@ Parallel runs get one set of names per worker process: a pytest-xdist worker
 adds its id (``test_blog_gw0``), a worker of ``manage.py test --parallel``
 its number (``test_blog_1``); see :func:`worker_suffix`.
 
-The test indices themselves are created with :func:`create_test_indices` (each
-with its ``SETTINGS`` and test ``ALIASES``) and removed with
-:func:`delete_test_indices`; :func:`temporary_test_indices` does both around a
-block. Both refuse to run outside test mode, so they can never touch a live
-index.
+The test indices themselves are created with :func:`create_test_indices` and
+removed with :func:`delete_test_indices`, by the lifecycle code behind
+``create_search_index`` and ``delete_search_index`` (so a test index is laid
+out as in production: NAME an alias of ``<NAME>-<timestamp>``);
+:func:`temporary_test_indices` does both around a block. Both refuse to run
+outside test mode, so they can never touch a live index.
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ import os
 import re
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from djangoes.conf import index_name_error
-from djangoes.exceptions import BadRequestError, DjangoesError, NotFoundError
+from djangoes.exceptions import DjangoesError, NotFoundError
+from djangoes.indexing import IndexExistsError, create_index, delete_index
 
 if TYPE_CHECKING:
     from djangoes.backends.abstracts import Base
@@ -203,69 +205,77 @@ def _selected(conns: ConnectionHandler, aliases: Collection[str] | AllConnection
     return [conns[alias] for alias in aliases]
 
 
-def _is_already_exists(exc: BadRequestError) -> bool:
-    return exc.error_type == "resource_already_exists_exception"
-
-
 def create_test_indices(
     aliases: Collection[str] | AllConnections = ALL,
     *,
     handler: ConnectionHandler | None = None,
 ) -> list[str]:
-    """Create the test indices of the connections, each with its SETTINGS and test ALIASES.
+    """Create the test indices of the connections, laid out as production lays them out.
 
-    ``aliases`` selects connections (default: all). An index that several
-    connections share on the same cluster is created once. An index left over
-    by an interrupted run (same test name) is deleted and created afresh.
-    If one creation fails, the indices created so far are deleted again
-    before the error propagates.
+    Each index is created by :func:`djangoes.indexing.create_index`, the code
+    behind ``create_search_index``: a physical index ``<test NAME>-<timestamp>``
+    with its mapping file and SETTINGS (or ``TEST['SETTINGS']``), the test NAME
+    and test ALIASES as its aliases. ``aliases`` selects connections
+    (default: all). An index that several connections share on the same
+    cluster is created once. An index left over by an interrupted run (same
+    test name) is deleted and created afresh. If one creation fails, the
+    indices created so far are deleted again before the error propagates.
 
-    Returns the names of the indices created, in order. Raises
-    :class:`TestModeRequired` when the connections use live names, and the
-    djangoes transport errors of the engine (e.g. ``BadRequestError`` for
-    invalid SETTINGS).
+    Returns the test NAMEs created, in order. Raises :class:`TestModeRequired`
+    when the connections use live names, and the djangoes transport errors of
+    the engine (e.g. ``BadRequestError`` for invalid SETTINGS).
     """
     conns = _handler(handler)
+    _require_global(conns)
     seen: set[tuple[ClusterKey, str]] = set()
-    created: list[tuple[Base, str]] = []
+    created: list[tuple[Base, str, str]] = []
     try:
         for conn in _selected(conns, aliases):
-            key = _cluster_key(conn)
-            for name, body in conn.get_indices_with_settings().items():
-                if (key, name) in seen:
+            cluster = _cluster_key(conn)
+            for key, index in conn.server_indices.items():
+                if (cluster, index["NAME"]) in seen:
                     continue
-                seen.add((key, name))
-                _create_index(conn, name, body)
-                created.append((conn, name))
+                seen.add((cluster, index["NAME"]))
+                _create_index(conn, key)
+                created.append((conn, key, index["NAME"]))
     except BaseException:
         # Leave the engine as it was: a half-created set would leak into the
         # next test (or the next run).
-        for conn, name in reversed(created):
-            _delete_index(conn, name)
+        for conn, key, _ in reversed(created):
+            delete_index(key, using=conn.alias, missing_ok=True, check_lock=False)
         raise
-    return [name for _, name in created]
+    return [name for _, _, name in created]
 
 
-def _create_index(conn: Base, name: str, body: dict[str, Any] | None) -> None:
+def _create_index(conn: Base, key: str) -> None:
     try:
-        conn.meta.indices.create(index=name, body=body or None)
-    except BadRequestError as exc:
-        if not _is_already_exists(exc):
-            raise
+        create_index(key, using=conn.alias)
+    except IndexExistsError:
         # Only test names reach this point (live names are refused by the
-        # connection's guard), so an existing one is debris of an earlier run.
+        # connection's guard), so an existing one is debris of an earlier run;
+        # its rebuild locks lived in that run's test database, gone since.
+        index = conn.get_index_settings(key)
         logger.warning(
             "Connection %r: deleting test index %r left over from an earlier run.",
             conn.alias,
-            name,
+            index["NAME"],
         )
-        _delete_index(conn, name)
-        # Its test aliases may also still point to indices of that run (a
-        # rebuild's new index, say); left there, they would get two indices.
-        for alias in (body or {}).get("aliases") or {}:
+        delete_index(key, using=conn.alias, missing_ok=True, check_lock=False)
+        # Its test aliases may also still point to indices of that run.
+        for alias in index["ALIASES"]:
             for target in _indices_behind(conn, alias):
                 _delete_index(conn, target)
-        conn.meta.indices.create(index=name, body=body or None)
+        create_index(key, using=conn.alias)
+
+
+def _require_global(conns: ConnectionHandler) -> None:
+    from djangoes import connections
+
+    if conns is not connections:
+        raise ValueError(
+            "Test indices are created and deleted by djangoes.indexing, which works on "
+            "djangoes.connections; a handler of your own cannot be given."
+        )
 
 
 def _delete_index(conn: Base, name: str) -> bool:
@@ -291,35 +301,37 @@ def delete_test_indices(
     *,
     handler: ConnectionHandler | None = None,
 ) -> list[str]:
-    """Delete the test indices of the connections, and every index behind their test aliases.
+    """Delete the test indices of the connections, as ``delete_search_index`` deletes indexes.
 
-    Indices the test aliases point to are deleted too, so that an index a test
-    made itself (a rebuild into a new index, then an alias swap) does not
-    survive into the next test. Missing indices are skipped. A test alias
-    pointing to a live index is refused by the connection's guard
-    (:class:`~djangoes.exceptions.LiveIndexAccessError`) rather than
-    followed.
+    Each index goes through :func:`djangoes.indexing.delete_index`: every
+    physical index behind the test NAME and every ``<NAME>-<timestamp>`` one
+    (a rebuild made inside the test included). It respects the rebuild lock:
+    while a rebuild of the index runs, it raises
+    :class:`~djangoes.indexing.RebuildLocked` instead of deleting the index
+    under it (the lock is only looked up when the engine shows a rebuild may
+    be under way, so tests without database access can delete their
+    indices). Indices still behind the test aliases are deleted too. A test
+    alias pointing to a live index is refused by the connection's guard
+    (:class:`~djangoes.exceptions.LiveIndexAccessError`) rather than followed.
 
-    Returns the names of the indices deleted. Raises :class:`TestModeRequired`
-    when the connections use live names.
+    Returns the names of the physical indices deleted. Raises
+    :class:`TestModeRequired` when the connections use live names.
     """
     conns = _handler(handler)
+    _require_global(conns)
     seen: set[tuple[ClusterKey, str]] = set()
     deleted: list[str] = []
     for conn in _selected(conns, aliases):
-        key = _cluster_key(conn)
-        targets: list[str] = []
-        for name in conn.index_names:
-            # After a rebuild (djangoes.indexing) NAME is an alias: its indices go.
-            targets.extend(_indices_behind(conn, name) or [name])
-        for alias in conn.alias_names:
-            targets.extend(_indices_behind(conn, alias))
-        for name in targets:
-            if (key, name) in seen:
+        cluster = _cluster_key(conn)
+        for key, index in conn.server_indices.items():
+            if (cluster, index["NAME"]) in seen:
                 continue
-            seen.add((key, name))
-            if _delete_index(conn, name):
-                deleted.append(name)
+            seen.add((cluster, index["NAME"]))
+            deleted += delete_index(key, using=conn.alias, missing_ok=True, check_lock=None)
+            for alias in index["ALIASES"]:
+                for name in _indices_behind(conn, alias):
+                    if _delete_index(conn, name):
+                        deleted.append(name)
     return deleted
 
 
