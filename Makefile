@@ -1,5 +1,9 @@
 # djangoes - `make test` and `make demo` work from a fresh clone.
-PYTHON ?= python3
+# The main lane: Django 6.1 on Python 3.13 (.venv, requirements/main.txt); the
+# compatibility lane: Django 5.2 on Python 3.11 (.venv-compat, requirements/compat.txt).
+# Both interpreters are found on PATH or in pyenv; name others with PYTHON= / COMPAT_PYTHON=.
+PYTHON ?= $(shell .ci/find-python 3.13)
+COMPAT_PYTHON ?= $(shell .ci/find-python 3.11)
 VENV := .venv
 BIN := $(VENV)/bin
 COMPAT := .venv-compat
@@ -8,14 +12,16 @@ COMPAT_STAMP := $(COMPAT)/.installed
 
 .PHONY: test lint types browser unit postgres compat docs demo bench clean
 
-$(STAMP): pyproject.toml requirements/dev.txt
-	$(PYTHON) -m venv $(VENV)
+$(STAMP): pyproject.toml requirements/main.txt requirements/dev.txt
+	@test -n "$(PYTHON)" || { echo "Cannot build $(VENV): Python 3.13 is missing (see above)."; exit 1; }
+	$(PYTHON) -m venv --clear $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[opensearch,embedded,requests,debug-toolbar,celery]' -r requirements/dev.txt
+	$(BIN)/pip install -q -e '.[opensearch,embedded,requests,debug-toolbar,celery]' -r requirements/dev.txt -r requirements/main.txt
 	touch $@
 
 $(COMPAT_STAMP): pyproject.toml requirements/compat.txt requirements/dev.txt
-	$(PYTHON) -m venv $(COMPAT)
+	@test -n "$(COMPAT_PYTHON)" || { echo "Cannot build $(COMPAT): Python 3.11 is missing (see above)."; exit 1; }
+	$(COMPAT_PYTHON) -m venv --clear $(COMPAT)
 	$(COMPAT)/bin/pip install -q --upgrade pip
 	$(COMPAT)/bin/pip install -q -e '.[opensearch,embedded,requests,debug-toolbar,celery]' -r requirements/dev.txt -r requirements/compat.txt
 	touch $@
@@ -44,7 +50,7 @@ browser:
 	fi
 
 unit: $(STAMP)
-	$(BIN)/pytest -n 2
+	$(BIN)/python -m tests.lanes main -- $(BIN)/pytest -n 2
 
 postgres: $(STAMP)
 	$(BIN)/python -m tests.lanes postgres -- $(BIN)/pytest -n 2 -m postgres
@@ -59,7 +65,7 @@ demo: $(STAMP)
 	$(BIN)/python example/manage.py demo
 
 bench:  # builds its own environment (.venv-bench): see docs/benchmarks.md
-	$(PYTHON) -m bench
+	python3 -m bench
 
 clean:
 	rm -rf $(VENV) $(COMPAT) build .pytest_cache .mypy_cache .ruff_cache

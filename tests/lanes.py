@@ -3,13 +3,18 @@
 * ``postgres``: the tests marked ``postgres`` against PostgreSQL
   (127.0.0.1:5432, database ``test``); when no server answers the lane is
   skipped and says why, so ``make test`` still passes on a machine without it.
-* ``compat``: the suite on the oldest supported stack (Django 4.2,
-  elasticsearch-py 8, opensearch-py 2); prints the versions it runs.
+* ``main``: the suite on the current stack (Django 6.1 on Python 3.13,
+  elasticsearch-py 9, opensearch-py 3).
+* ``compat``: the suite on the oldest supported stack (Django 5.2 on Python
+  3.11, elasticsearch-py 8, opensearch-py 2).
+
+Every lane first prints the Python and library versions it runs.
 """
 
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 import sys
 from importlib import metadata
@@ -34,6 +39,15 @@ def postgres_unavailable() -> str | None:
         return f"no PostgreSQL server answers on 127.0.0.1:5432 ({str(exc).strip()})"
 
 
+def versions() -> str:
+    """``Python 3.13.0, Django 6.1.3, ...``: what this interpreter runs the suite with."""
+    names = ("Django", "elasticsearch", "opensearch-py")
+    return ", ".join(
+        [f"Python {platform.python_version()}"]
+        + [f"{name} {metadata.version(name)}" for name in names]
+    )
+
+
 def main(argv: list[str]) -> int:
     if len(argv) < 3 or argv[1] != "--":
         print(__doc__)
@@ -46,15 +60,11 @@ def main(argv: list[str]) -> int:
             print(f"PostgreSQL lane SKIPPED: {reason}.")
             return 0
         env["DJANGOES_TEST_DB"] = "postgres"
-    elif lane == "compat":
-        versions = ", ".join(
-            f"{name} {metadata.version(name)}"
-            for name in ("Django", "elasticsearch", "opensearch-py")
-        )
-        print(f"Compatibility lane: {versions}")
-    else:
+    elif lane not in {"main", "compat"}:
         print(f"unknown lane {lane!r}")
         return 2
+    title = {"main": "Main", "compat": "Compatibility", "postgres": "PostgreSQL"}[lane]
+    print(f"{title} lane: {versions()}", flush=True)
     return subprocess.call(command, env=env)
 
 

@@ -137,7 +137,7 @@ def test_both_styles_at_once_are_an_error(settings: Any) -> None:
 
 
 def djangoes_checks() -> list[checks.CheckMessage]:
-    return list(checks.run_checks(tags=["djangoes"]))
+    return list(checks.run_checks(tags=["djangoes"], databases=[]))
 
 
 def configure(settings: Any, tmp_path: Path, indices: dict[str, Any], **options: Any) -> None:

@@ -9,8 +9,6 @@ out.
 
 import os
 
-import django
-
 SECRET_KEY = "djangoes-rebuild-tests"
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -20,11 +18,9 @@ INSTALLED_APPS = [
     "djangoes",
     "tests.testapp",
 ]
-_options: dict[str, object] = {"timeout": 60}
-if django.VERSION >= (5, 1):
-    # BEGIN IMMEDIATE: a transaction that reads then writes waits for the
-    # other process's write lock instead of failing at once ("database is locked")
-    _options["transaction_mode"] = "IMMEDIATE"
+# BEGIN IMMEDIATE: a transaction that reads then writes waits for the
+# other process's write lock instead of failing at once ("database is locked")
+_options: dict[str, object] = {"timeout": 60, "transaction_mode": "IMMEDIATE"}
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",

@@ -32,8 +32,8 @@ def _init_worker(*args: Any, **kwargs: Any) -> None:
     """Set up one ``--parallel`` worker process: Django's set-up, then its own test names.
 
     A module-level function because multiprocessing pickles the initializer
-    by reference. Arguments are passed through untouched: Django 4.2 and 5.x
-    give ``_init_worker`` different parameters.
+    by reference. Arguments are passed through untouched: they are Django's
+    own and differ between its versions.
     """
     django_runner.ParallelTestSuite.init_worker(*args, **kwargs)
     # Django numbered this worker just above (django.test.runner._worker_id);

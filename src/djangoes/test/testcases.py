@@ -31,7 +31,6 @@ recreated for every test. Index them in ``setUp`` (or in the test).
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -50,13 +49,6 @@ if TYPE_CHECKING:
     _MixinBase = django_testcases.SimpleTestCase
 else:
     _MixinBase = object
-
-# Django 5.2 made SimpleTestCase._pre_setup a classmethod (TransactionTestCase
-# also calls it from setUpClass); Django 4.2 has an instance method. The
-# override has to be the same kind to chain to it.
-_PRE_SETUP_IS_CLASSMETHOD = isinstance(
-    inspect.getattr_static(django_testcases.SimpleTestCase, "_pre_setup"), classmethod
-)
 
 
 def _create_indices_then_pre_setup(target: Any) -> None:
@@ -93,11 +85,8 @@ class DjangoesTestMixin(_MixinBase):
         cls.addClassCleanup(delete_test_indices, cls.es_connections)
         super().setUpClass()
 
-    _pre_setup: Any = (
-        classmethod(_create_indices_then_pre_setup)
-        if _PRE_SETUP_IS_CLASSMETHOD
-        else _create_indices_then_pre_setup
-    )
+    # A classmethod like Django's (TransactionTestCase also calls it from setUpClass).
+    _pre_setup: Any = classmethod(_create_indices_then_pre_setup)
 
     def _post_teardown(self) -> None:
         """Django's post-teardown, then delete the test indices (whatever happened)."""
