@@ -201,14 +201,15 @@ def check_queue(
         return []
     options = connections.options
     messages: list[checks.CheckMessage] = []
-    if options.QUEUE_DISPATCH:
+    dispatch = options.queue_dispatch() if options.error_policy() == "queue" else None
+    if dispatch:
         try:
-            import_string(options.QUEUE_DISPATCH)
+            import_string(dispatch)
         except ImportError as exc:
+            chosen = "" if "QUEUE_DISPATCH" in options.raw else " (chosen for TASKS)"
             messages.append(
                 checks.Error(
-                    f"DJANGOES['QUEUE_DISPATCH'] = {options.QUEUE_DISPATCH!r} cannot be "
-                    f"imported: {exc}.",
+                    f"DJANGOES['QUEUE_DISPATCH'] = {dispatch!r}{chosen} cannot be imported: {exc}.",
                     hint="Give the dotted path of a function, e.g. 'djangoes.tasks.dispatch' "
                     "(pip install 'djangoes[celery]').",
                     id="djangoes.E210",

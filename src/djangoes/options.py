@@ -101,7 +101,8 @@ class Options:
     QUEUE_MAX_RETRY_DELAY: int = 3600
     #: Dotted path of ``dispatch(using, entry_ids, claim)``, called after commit
     #: instead of sending queued operations inline (``"djangoes.tasks.dispatch"``:
-    #: a Celery task). None: send inline.
+    #: a Celery task; ``"djangoes.django_tasks.dispatch"``: Django's tasks
+    #: framework). None: send inline. Not set: see :meth:`queue_dispatch`.
     QUEUE_DISPATCH: str | None = None
     #: Under the "queue" policy, who sends a commit's operations: the commit
     #: itself ("commit": documents are searchable when ``atomic()`` returns) or
@@ -144,6 +145,21 @@ class Options:
         if settings.DEBUG or connections.test_names is not None:
             return "raise"
         return "queue"
+
+    def queue_dispatch(self) -> str | None:
+        """The QUEUE_DISPATCH in effect: the one set (None included), else the default.
+
+        The default is ``"djangoes.django_tasks.dispatch"`` when the project's
+        default task backend (``TASKS``) runs tasks in workers, that is when
+        it is neither the immediate nor the dummy backend; else None (send
+        inline). Read at each call, so ``override_settings(TASKS=...)`` takes
+        effect.
+        """
+        if "QUEUE_DISPATCH" in self.raw:
+            return self.QUEUE_DISPATCH
+        from djangoes.tasks_api import DISPATCH_PATH, worker_backend
+
+        return DISPATCH_PATH if worker_backend() is not None else None
 
 
 KEYS = tuple(name for name in Options.__dataclass_fields__ if name != "raw")

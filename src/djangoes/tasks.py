@@ -20,9 +20,6 @@ the celery package.
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
 try:
     from celery import shared_task
 except ImportError as exc:  # pragma: no cover - depends on the installation
@@ -34,24 +31,6 @@ from django.db import DEFAULT_DB_ALIAS
 
 __all__ = ["dispatch", "drain_sync_queue", "sync_queue_entries"]
 
-logger = logging.getLogger("djangoes.sync")
-
-
-def _summary(result: Any) -> dict[str, int]:
-    if result.retrying or result.failed:
-        logger.warning(
-            "Search sync task: %d queue entries left for a retry (%s), %d failed for good.",
-            result.retrying,
-            result.stopped or "the engine refused them for now",
-            result.failed,
-        )
-    return {
-        "entries": result.entries,
-        "sent": result.sent,
-        "retrying": result.retrying,
-        "failed": result.failed,
-    }
-
 
 @shared_task(name="djangoes.sync_queue_entries", ignore_result=True)
 def sync_queue_entries(using: str, entry_ids: list[int], claim: str) -> dict[str, int]:
@@ -60,17 +39,17 @@ def sync_queue_entries(using: str, entry_ids: list[int], claim: str) -> dict[str
     ``claim`` is the token the committing transaction wrote them with; entries
     already sent, or claimed by another live process, are skipped.
     """
-    from djangoes.sync.drain import sync_entries
+    from djangoes.sync.drain import sync_entries, task_summary
 
-    return _summary(sync_entries(entry_ids, using=using, claim=claim))
+    return task_summary(sync_entries(entry_ids, using=using, claim=claim))
 
 
 @shared_task(name="djangoes.drain_sync_queue", ignore_result=True)
 def drain_sync_queue(using: str = DEFAULT_DB_ALIAS) -> dict[str, int]:
     """Send every due entry of the queue of ``using`` once (for Celery beat); returns the counts."""
-    from djangoes.sync.drain import drain
+    from djangoes.sync.drain import drain, task_summary
 
-    return _summary(drain(using))
+    return task_summary(drain(using))
 
 
 def dispatch(using: str, entry_ids: list[int], claim: str) -> None:

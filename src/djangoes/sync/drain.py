@@ -359,6 +359,23 @@ def sync_entries(
     return total
 
 
+def task_summary(result: DrainResult) -> dict[str, int]:
+    """The counts a task returns for ``result``; what is left or failed is logged."""
+    if result.retrying or result.failed:
+        logger.warning(
+            "Search sync task: %d queue entries left for a retry (%s), %d failed for good.",
+            result.retrying,
+            result.stopped or "the engine refused them for now",
+            result.failed,
+        )
+    return {
+        "entries": result.entries,
+        "sent": result.sent,
+        "retrying": result.retrying,
+        "failed": result.failed,
+    }
+
+
 def watch(
     using: str = DEFAULT_DB_ALIAS,
     *,

@@ -292,7 +292,8 @@ def send_committed(
 
     options = options or connections.options
     ids = [op.queue_entry for op in operations if op.queue_entry is not None]
-    if options.QUEUE_DISPATCH and ids and _dispatch(options.QUEUE_DISPATCH, using, ids, claim):
+    dispatch = options.queue_dispatch() if ids else None
+    if dispatch and _dispatch(dispatch, using, ids, claim):
         return
     batch = QueuedBatch(using, claim, options, list(operations))
     if options.QUEUE_SEND == "background":
