@@ -31,7 +31,6 @@ import weakref
 from collections.abc import Iterable
 from typing import Any
 
-import django
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db import connections as db_connections
 
@@ -94,11 +93,8 @@ def on_commit(hook: Any, using: str) -> None:
     """
     from djangoes import connections
 
-    if django.VERSION >= (5, 0):
-        robust = connections.options.error_policy() != "raise"
-        transaction.on_commit(hook, using=using, robust=robust)
-    else:  # pragma: no cover - Django 4.2 has no robust hooks
-        transaction.on_commit(hook, using=using)
+    robust = connections.options.error_policy() != "raise"
+    transaction.on_commit(hook, using=using, robust=robust)
 
 
 def send(operations: list[Operation], using: str, claim: str | None) -> None:
