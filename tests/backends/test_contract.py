@@ -190,6 +190,17 @@ def test_single_index_calls_on_a_multi_index_connection_explain(multi: Base) -> 
         multi.index(index=["blog", "shop"], id="1", document={})
 
 
+def test_a_connection_without_indices_says_so(settings: Any, engine_url: str) -> None:
+    settings.ES_SERVERS = {"default": {"HOSTS": [engine_url], "INDICES": []}}
+    settings.ES_INDICES = {}
+    with pytest.raises(IndexDoesNotExist) as info:
+        connections["default"].search(index="blog")
+    assert str(info.value) == (
+        "Connection 'default' has no index 'blog': its INDICES are empty. "
+        "Add the index to its INDICES."
+    )
+
+
 def test_calls_cannot_reach_another_index(blog: Base) -> None:
     blog.meta.indices.create(index="secret")
     with pytest.raises(IndexDoesNotExist, match="has no index 'secret'"):

@@ -520,8 +520,13 @@ class Base:
             if name not in allowed:
                 raise IndexDoesNotExist(
                     name,
-                    f"Connection {self.alias!r} has no index {name!r}: it may only use "
-                    f"{', '.join(map(repr, sorted(allowed)))}. Add the index to its INDICES.",
+                    f"Connection {self.alias!r} has no index {name!r}: "
+                    + (
+                        f"it may only use {', '.join(map(repr, sorted(allowed)))}."
+                        if allowed
+                        else "its INDICES are empty."
+                    )
+                    + " Add the index to its INDICES.",
                 )
             resolved.append(allowed[name])
         return resolved[0] if isinstance(index, str) else resolved
