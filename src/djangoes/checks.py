@@ -1,5 +1,8 @@
 """System checks: ``manage.py check`` reports every settings problem with its id.
 
+Importing this module needs no settings; what defines models is imported when a
+check runs.
+
 Ids are stable (``djangoes.E001``...); see the settings reference for the
 list. The checks that ask the cluster (reachable, supported version, mapping
 drift) need the network and run only with ``manage.py check --deploy``; a
@@ -13,8 +16,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.core import checks
+from django.db import connections as db_connections
+from django.utils.module_loading import import_string
 
+from djangoes import connections
 from djangoes.conf import Problem
+from djangoes.documents import SearchDocumentManagerMixin, SearchDocumentMixin
+from djangoes.exceptions import ConfigurationError, ConnectionError, TransportError
+from djangoes.mappings import load_mapping, mapping_path
+from djangoes.registry import build_registry, label_of
 
 TAG = "djangoes"
 
@@ -29,7 +39,6 @@ def check_settings(
     app_configs: Sequence[Any] | None = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
     """ES_SERVERS / ES_INDICES problems, engines and client libraries (no network)."""
-    from djangoes import connections
 
     return [to_message(p) for p in connections.check_problems()]
 
@@ -38,7 +47,6 @@ def check_servers(
     app_configs: Sequence[Any] | None = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
     """Each cluster answers and runs a supported version (network; ``--deploy`` only)."""
-    from djangoes import connections
 
     if any(p.level == "error" for p in connections.check_problems()):
         return []  # the settings check already reports why no connection can be made
@@ -63,9 +71,8 @@ def check_mapping_drift(
     reports them) and unreadable mapping files (``check_models`` does) are
     left out.
     """
-    from djangoes import connections
-    from djangoes.exceptions import ConfigurationError, ConnectionError, TransportError
-    from djangoes.indexing.drift import index_drift
+
+    from djangoes.indexing.drift import index_drift  # the rebuild table: a model
 
     if any(p.level == "error" for p in connections.check_problems()):
         return []
@@ -120,11 +127,6 @@ def check_models(
     app_configs: Sequence[Any] | None = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
     """Indexed models exist and implement the mixins; indexes have mappings and a connection."""
-    from djangoes import connections
-    from djangoes.documents import SearchDocumentManagerMixin, SearchDocumentMixin
-    from djangoes.exceptions import ConfigurationError
-    from djangoes.mappings import load_mapping, mapping_path
-    from djangoes.registry import build_registry, label_of
 
     parsed = connections.settings
     if parsed.errors:
@@ -192,10 +194,6 @@ def check_queue(
     **kwargs: Any,
 ) -> list[checks.CheckMessage]:
     """The sync queue can be used: QUEUE_DISPATCH imports; with ``--database``, the table exists."""
-    from django.db import connections as db_connections
-    from django.utils.module_loading import import_string
-
-    from djangoes import connections
 
     if connections.settings.errors:
         return []
@@ -216,7 +214,7 @@ def check_queue(
                 )
             )
     if databases and options.error_policy() == "queue":
-        from djangoes.sync.models import SyncQueueEntry
+        from djangoes.sync.models import SyncQueueEntry  # a model: not at import
 
         table = SyncQueueEntry._meta.db_table
         for alias in databases:

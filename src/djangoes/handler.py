@@ -91,6 +91,7 @@ class ConnectionHandler:
     def _connect_receiver(self) -> None:
         if self._receiver_connected or self._explicit:
             return
+        # django.test is heavy to import: only when settings are first read
         from django.test.signals import setting_changed
 
         setting_changed.connect(

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 def mapping_path(index: IndexSettings, options: Options | None = None) -> Path:
     """The mapping file of ``index`` (it may not exist)."""
     if options is None:
-        from djangoes import connections
+        from djangoes import connections  # the handler (through the backends) imports us
 
         options = connections.options
     if index["MAPPING"]:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from django.conf import settings
+
 from djangoes.conf import Problem, did_you_mean
 
 UpdateStrategy = Literal["full", "partial"]
@@ -118,8 +120,6 @@ class Options:
         path = Path(self.MAPPINGS_DIR)
         if path.is_absolute():
             return path
-        from django.conf import settings
-
         base = getattr(settings, "BASE_DIR", None)
         return (Path(base) if base else Path.cwd()) / path
 
@@ -138,9 +138,7 @@ class Options:
         """
         if self.ON_ERROR is not None:
             return self.ON_ERROR
-        from django.conf import settings
-
-        from djangoes import connections
+        from djangoes import connections  # the handler imports this module
 
         if settings.DEBUG or connections.test_names is not None:
             return "raise"
@@ -307,12 +305,11 @@ def _value_error(key: str, value: object) -> str | None:
         if value is not None and (not isinstance(value, str) or not _DOTTED_PATH.match(value)):
             return "must be None or the dotted path of a function, e.g. 'djangoes.tasks.dispatch'"
     elif key == "IN_SEARCH_QUERYSET_DB_ALIAS":
-        if value not in (None, ""):
-            from django.conf import settings
-
-            if not isinstance(value, str) or value not in settings.DATABASES:
-                known = ", ".join(map(repr, settings.DATABASES))
-                return f"must be None or a DATABASES alias ({known})"
+        if value not in (None, "") and (
+            not isinstance(value, str) or value not in settings.DATABASES
+        ):
+            known = ", ".join(map(repr, settings.DATABASES))
+            return f"must be None or a DATABASES alias ({known})"
     elif key in {"MAPPINGS_DIR", "CACHE_ALIAS"} and (
         not isinstance(value, (str, Path)) or not str(value)
     ):

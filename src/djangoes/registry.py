@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db import models
 
+from djangoes import connections
 from djangoes.conf import Problem, Settings
 from djangoes.exceptions import ConfigurationError
 
@@ -51,7 +52,6 @@ _cache = _Cache()
 
 def get_registry() -> Registry:
     """The registry for the settings in effect (rebuilt when they change)."""
-    from djangoes import connections
 
     parsed = connections.settings
     if _cache.settings is parsed and _cache.registry is not None:
@@ -97,7 +97,6 @@ def label_of(model: type[models.Model]) -> str:
 
 def require_index(index: str) -> None:
     """ConfigurationError unless ``index`` is an ES_INDICES key."""
-    from djangoes import connections
 
     if index not in connections.settings.indices:
         raise ConfigurationError(

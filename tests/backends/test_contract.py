@@ -7,6 +7,7 @@ test here runs once per backend, on its own fresh engine.
 from __future__ import annotations
 
 import inspect
+import json
 import warnings
 from typing import Any
 
@@ -301,3 +302,23 @@ def test_query_lookups_cannot_read_another_index(blog: Base, query: dict[str, An
         blog.msearch(searches=[{}, {"query": query}])
     allowed = {"terms": {"tag": {"index": "blog_v1", "id": "1", "path": "tag"}}}
     assert blog.search(query=allowed)["hits"]["total"]["value"] == 0
+
+
+def test_keywords_reach_the_client_as_given(blog: Base, settings: Any) -> None:
+    """The client's keyword API sorts body fields from URL parameters, not a table of ours.
+
+    A keyword no client knows is refused by the client before anything is
+    sent (it used to become a URL parameter, refused by the engine), and a
+    body field goes into the body whichever client is underneath.
+    """
+    settings.DEBUG = True
+    blog.index(id="1", document={"title": "red apple", "views": 3}, refresh=True)
+    blog.reset_queries()
+    with pytest.raises(TypeError, match="no_such_keyword"):
+        blog.search(query={"match_all": {}}, no_such_keyword=1)
+    assert blog.queries == []
+    found = blog.search(query={"match": {"title": "apple"}}, post_filter={"term": {"views": 3}})
+    assert [hit["_id"] for hit in found["hits"]["hits"]] == ["1"]
+    (sent,) = blog.queries
+    assert json.loads(sent["body"] or "{}")["post_filter"] == {"term": {"views": 3}}
+    assert "post_filter" not in sent["path"]

@@ -27,7 +27,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
 
-from djangoes.backends.api import SPECS, Call, CallError, normalize_call
+from djangoes.backends.api import (
+    SPECS,
+    Call,
+    CallError,
+    body_fields_given,
+    normalize_call,
+    with_fields_in_body,
+)
 from djangoes.backends.features import BaseFeatures, parse_version
 from djangoes.backends.querylog import QueryEntry, QueryLog
 from djangoes.conf import (
@@ -47,6 +54,7 @@ from djangoes.exceptions import (
     SingleIndexOperationError,
     TransportError,
 )
+from djangoes.mappings import index_creation_body
 from djangoes.redact import mask_secrets, scrub, secret_values
 
 if TYPE_CHECKING:
@@ -403,7 +411,6 @@ class Base:
         as SETTINGS come wrapped in ``{'settings': ...}``. ``None`` when there
         is nothing to send (as in djangoes 0.3 for an index without SETTINGS).
         """
-        from djangoes.mappings import index_creation_body
 
         result: dict[str, dict[str, Any] | None] = {}
         for index in self.server_indices.values():
@@ -574,7 +581,15 @@ class Base:
                     )
 
     def perform(self, call: Call) -> Any:
-        """Send a normalised call through the client (``body=`` style)."""
+        """Send a normalised call through the client's keyword API.
+
+        Keywords reach the client as given, so the client decides what goes
+        into the body. A call that gives ``body=`` together with body fields
+        is sent in the ``body=`` style (elasticsearch-py deprecates the mix).
+        Backends on clients without a keyword API override this.
+        """
+        if call.body is not None and body_fields_given(call):
+            call = with_fields_in_body(call)
         method: Callable[..., Any] = getattr(self.client, call.api)
         kwargs = dict(call.params)
         if call.body is not None:
@@ -612,9 +627,10 @@ class Base:
         try:
             call = normalize_call(SPECS[api], args, kwargs)
             call.index = self._resolve_index(api, call.index)
+            sent = with_fields_in_body(call)  # everything the request carries, to check
         except CallError as exc:
             raise TypeError(f"connections[{self.alias!r}].{exc}") from None
-        self._check_body_targets(call)
+        self._check_body_targets(sent)
         with self.wrap_errors():
             response = self.perform(call)
         result = self.unwrap_response(response)

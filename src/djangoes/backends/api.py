@@ -2,14 +2,18 @@
 
 Calling code may use the elasticsearch-py 8 keyword style
 (``search(query=..., aggs=..., size=10)``), the older ``body=`` style, or the
-positional forms of the djangoes 0.3 guide (``search(query_dict)``,
-``create(doc_id, document)``). :func:`normalize_call` turns all of them into
-one :class:`Call` (a body and URL parameters); each backend then sends it
-with ``body=`` which both elasticsearch-py and opensearch-py accept.
+positional forms of djangoes 0.3 (``index(doc_type, body, doc_id)``...).
+:func:`normalize_call` turns all of them into one :class:`Call`: the target
+index, the body when one was given (``body=``, or ``document=`` /
+``operations=`` / ``searches=``), and every other keyword as it was given.
 
-The body field lists follow the Elasticsearch REST API: a keyword in
-``body_fields`` goes into the request body, any other keyword is a URL
-parameter.
+What goes into the request body and what into the URL is the client's
+business: elasticsearch-py's keyword API sorts the keywords itself, so the
+Elasticsearch backends pass them through. opensearch-py has no such API (it
+takes ``body=`` and URL parameters only); for it, and to check which indices
+a request names, :func:`with_fields_in_body` moves the request-body fields of
+:data:`SPECS` into the body. A keyword missing from those tables is not
+guessed at: it reaches the client as given.
 """
 
 from __future__ import annotations
@@ -43,7 +47,8 @@ class ApiSpec:
     scope: Scope
     #: Keyword that is the whole body (``document``, ``operations``, ``searches``).
     body_name: str | None = None
-    #: Keywords that are fields of the body.
+    #: Keywords that are fields of the request body (for clients without a
+    #: keyword API, and to check what a request names; see the module docstring).
     body_fields: frozenset[str] = frozenset()
     #: Keyword -> body key, where the Python name differs from the JSON one.
     renames: Mapping[str, str] = field(default_factory=dict)
@@ -145,7 +150,7 @@ def _warn_doc_type() -> None:
 
 
 def normalize_call(spec: ApiSpec, args: Sequence[Any], kwargs: dict[str, Any]) -> Call:
-    """Turn any supported argument style into a :class:`Call`.
+    """Turn any supported argument style into a :class:`Call` (keywords kept as given).
 
     Raises :class:`CallError` naming the method and the argument that is wrong.
     """
@@ -168,7 +173,32 @@ def normalize_call(spec: ApiSpec, args: Sequence[Any], kwargs: dict[str, Any]) -
                 f"thing, give only {spec.body_name!r}."
             )
         body = kwargs.pop(spec.body_name)
-    fields = {k: kwargs.pop(k) for k in list(kwargs) if k in spec.body_fields}
+    if spec.list_body and body is not None and isinstance(body, Mapping):
+        raise CallError(f"{spec.name}() takes a list of lines as its body, not a dict.")
+    call.body = body
+    call.params = kwargs
+    if spec.needs_body and with_fields_in_body(call).body is None:
+        what = spec.body_name or "body"
+        raise CallError(f"{spec.name}() needs {what!r}.")
+    return call
+
+
+def body_fields_given(call: Call) -> list[str]:
+    """The keywords of ``call`` that are request-body fields of its API (see :data:`SPECS`)."""
+    return [key for key in call.params if key in SPECS[call.api].body_fields]
+
+
+def with_fields_in_body(call: Call) -> Call:
+    """``call`` in the ``body=`` style: its request-body keywords moved into the body.
+
+    For clients without a keyword API (opensearch-py), and to see everything
+    a request sends. Raises :class:`CallError` when a field is given twice or
+    the body is not a dict.
+    """
+    spec = SPECS[call.api]
+    params = dict(call.params)
+    fields = {key: params.pop(key) for key in body_fields_given(call)}
+    body = call.body
     if fields:
         if body is None:
             body = {}
@@ -186,14 +216,7 @@ def normalize_call(spec: ApiSpec, args: Sequence[Any], kwargs: dict[str, Any]) -
                     f"{spec.name}() got {json_key!r} both in body and as an argument; give it once."
                 )
             body[json_key] = value
-    if spec.list_body and body is not None and isinstance(body, Mapping):
-        raise CallError(f"{spec.name}() takes a list of lines as its body, not a dict.")
-    if spec.needs_body and body is None:
-        what = spec.body_name or "body"
-        raise CallError(f"{spec.name}() needs {what!r}.")
-    call.body = body
-    call.params = kwargs
-    return call
+    return Call(call.api, index=call.index, body=body, params=params)
 
 
 def _apply_positional(spec: ApiSpec, args: Sequence[Any], kwargs: dict[str, Any]) -> None:

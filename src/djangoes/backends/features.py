@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.conf import settings
+
 from djangoes.conf import Problem
 
 if TYPE_CHECKING:
@@ -38,7 +40,6 @@ def engine_hint(alias: str) -> str:
     ``SEARCH_SETTINGS`` (elasticsearch-django's style) has no ``ENGINE``: it
     connects with the Elasticsearch client only.
     """
-    from django.conf import settings
 
     if getattr(settings, "SEARCH_SETTINGS", None) is not None:
         return (

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from djangoes.backends.abstracts import Base, resolve_class
+from djangoes.backends.api import Call, with_fields_in_body
 from djangoes.backends.features import BaseFeatures
 from djangoes.conf import Problem
 from djangoes.exceptions import (
@@ -131,6 +132,10 @@ class BaseOpenSearchBackend(Base):
         if self.connection_class is not None:
             params.setdefault("connection_class", resolve_class(self.connection_class))
         self.client = self.build_client(list(self.server["HOSTS"]), **params)
+
+    def perform(self, call: Call) -> Any:
+        """Send ``call`` in the ``body=`` style: opensearch-py has no keyword API for bodies."""
+        return super().perform(with_fields_in_body(call))
 
     def translate_error(self, exc: Exception) -> DjangoesError | None:
         from opensearchpy import exceptions as os_exc

@@ -25,6 +25,8 @@ from weakref import WeakKeyDictionary
 
 from django.conf import settings
 
+from djangoes.exceptions import LiveIndexAccessError
+
 logger = logging.getLogger("djangoes.queries")
 
 #: How many requests a connection keeps in ``queries`` (Django keeps 9000 SQL queries).
@@ -228,7 +230,6 @@ def make_live_guard(
     live = frozenset(live_names)
 
     def guard(method: str, path: str) -> None:
-        from djangoes.exceptions import LiveIndexAccessError
 
         for name in target_indices(path):
             base = name.rstrip("*")

@@ -27,6 +27,7 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
+from djangoes import connections
 from djangoes.backends.api import SPECS
 from djangoes.search.models import SearchQuery
 
@@ -108,7 +109,6 @@ def build_search_body(
     Raises ``TypeError`` if ``query`` is not a dict, ``ValueError`` if
     ``size``/``from_`` are negative or contradict the body.
     """
-    from djangoes import connections
 
     options = connections.options
     body = as_body(query)
@@ -217,7 +217,6 @@ def total_of(hits: Mapping[str, Any], offset: int) -> tuple[int, str]:
 
 
 def _connection(index: str, using: str | None) -> Any:
-    from djangoes import connections
 
     return connections[using if using is not None else connections.alias_for_index(index)]
 

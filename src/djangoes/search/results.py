@@ -22,6 +22,7 @@ from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import FloatField, IntegerField, Value
 
+from djangoes import connections
 from djangoes.exceptions import ConfigurationError
 from djangoes.search.execute import NOT_COUNTED_KEYS, as_body, execute_search, total_of
 from djangoes.search.models import SearchQuery
@@ -499,7 +500,6 @@ class SearchResults:
 
     def _count_hits(self) -> int:
         """The total from a ``size: 0`` search of the query (not logged)."""
-        from djangoes import connections
 
         body = {k: v for k, v in self.query.items() if k not in NOT_COUNTED_KEYS}
         if "track_total_hits" in self.query:

@@ -31,6 +31,9 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Literal
 
+from django.test import runner as django_runner
+
+from djangoes import connections
 from djangoes.conf import index_name_error
 from djangoes.exceptions import DjangoesError, NotFoundError
 from djangoes.indexing import IndexExistsError, create_index, delete_index
@@ -69,7 +72,6 @@ class TestModeRequired(DjangoesError, RuntimeError):
 def _handler(handler: ConnectionHandler | None) -> ConnectionHandler:
     if handler is not None:
         return handler
-    from djangoes import connections
 
     return connections
 
@@ -99,11 +101,10 @@ def worker_suffix() -> str:
 
 def _django_worker_id() -> int:
     """Django's number for this ``--parallel`` worker process (0 outside one)."""
-    from django.test import runner
 
     # A private module global, but the only place Django records it; read it
     # defensively so that a future rename degrades to "no suffix".
-    worker_id = getattr(runner, "_worker_id", 0)
+    worker_id = getattr(django_runner, "_worker_id", 0)
     return worker_id if isinstance(worker_id, int) else 0
 
 
@@ -269,7 +270,6 @@ def _create_index(conn: Base, key: str) -> None:
 
 
 def _require_global(conns: ConnectionHandler) -> None:
-    from djangoes import connections
 
     if conns is not connections:
         raise ValueError(
