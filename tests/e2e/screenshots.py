@@ -42,6 +42,8 @@ def take(page: Page, url: str) -> None:
     page.locator("#SearchPanel summary").first.click()
     expect(page.locator("#SearchPanel pre").first).to_be_visible()
     page.screenshot(path=str(IMAGES / "debug-toolbar.png"))
+    # the toolbar remembers being open: closed again so that it hides nothing below
+    page.locator("#djHideToolBarButton").click()
 
     page.goto(url + "admin/djangoes/searchquery/")
     expect(page.locator("#result_list")).to_be_visible()
