@@ -83,6 +83,23 @@ def test_update_merges_chunks_into_requests_of_bulk_bytes(
     assert [b["body"].count('"index":') for b in bulks] == [1] * 13
 
 
+def test_no_reindex_request_exceeds_bulk_bytes(
+    conn: Base, blog_data: dict[str, Any], settings: Any
+) -> None:
+    """Regression: chunks were merged until a request *reached* BULK_BYTES, so a request
+    could overshoot it by a whole chunk."""
+    settings.DEBUG = True
+    create_index("blog")
+    update_index("blog")
+    posts = requests_to(conn, "/_bulk")[0]["body"].encode()
+    cap = len(posts) * 3 // 10  # room for three of these documents, not four
+    settings.DJANGOES = {**settings.DJANGOES, "BULK_BYTES": cap}
+    assert update_index("blog").indexed == 13
+    sizes = [len(b["body"].encode()) for b in requests_to(connections["default"], "/_bulk")]
+    assert all(size <= cap for size in sizes), (cap, sizes)
+    assert len(sizes) >= 5
+
+
 def test_update_calls_prepare_search_documents_per_chunk(
     conn: Base, blog_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
