@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from osmem_server import OsmemServer
 
+from tests.faults import FaultProxy, fault_proxy
+
 #: Every backend the shared contract suite runs against (id -> ENGINE).
 ENGINES = {
     "es-urllib3": "djangoes.test.backends.SimpleHttpBackend",
@@ -53,6 +55,13 @@ def engine_url(osmem: OsmemServer) -> Iterator[str]:
         yield clone.url
     finally:
         clone.close()
+
+
+@pytest.fixture
+def proxy(engine_url: str) -> Iterator[FaultProxy]:
+    """A fault-injecting proxy in front of this test's engine (``tests/faults.py``)."""
+    with fault_proxy(engine_url) as running:
+        yield running
 
 
 @pytest.fixture(params=list(ENGINES))

@@ -6,26 +6,16 @@ come from the environment, so that every test gives its processes its own.
 
 import os
 
+from tests.process_settings import INSTALLED_APPS, engine_servers
+
 SECRET_KEY = "djangoes-queue-tests"
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-INSTALLED_APPS = [
-    "django.contrib.contenttypes",
-    "django.contrib.auth",
-    "djangoes",
-    "tests.testapp",
-]
+INSTALLED_APPS = list(INSTALLED_APPS)
 DATABASES = {
     "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.environ["QUEUE_TEST_DB"]}
 }
-ES_SERVERS = {
-    "default": {
-        "HOSTS": [os.environ["QUEUE_TEST_ENGINE_URL"]],
-        "ENGINE": "djangoes.backends.opensearch.SimpleHttpBackend",
-        "INDICES": ["blog"],
-        "PARAMS": {"max_retries": 0},
-    }
-}
+ES_SERVERS = engine_servers(os.environ["QUEUE_TEST_ENGINE_URL"])
 ES_INDICES = {"blog": {"MODELS": ["testapp.Post", "testapp.Page"]}}
 DJANGOES = {
     "MAPPINGS_DIR": os.environ["QUEUE_TEST_MAPPINGS"],

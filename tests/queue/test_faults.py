@@ -7,7 +7,6 @@ for its column aborts the transaction that writes it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from djangoes.backends.abstracts import Base
 from djangoes.sync import disable_search_updates
 from djangoes.sync.drain import drain
 from djangoes.sync.models import SyncQueueEntry
-from tests.faults import FaultProxy, MissingItem, RejectItems, Status, fault_proxy
+from tests.faults import FaultProxy, MissingItem, RejectItems, Status
 from tests.queue.conftest import rows
 from tests.sync.conftest import indexed
 from tests.testapp.models import Author, Note, Post
@@ -26,12 +25,6 @@ from tests.testapp.models import Author, Note, Post
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 LONG_SLUG = "x" * 600  # the engines accept ids of 512 bytes at most
-
-
-@pytest.fixture
-def proxy(engine_url: str) -> Iterator[FaultProxy]:
-    with fault_proxy(engine_url) as running:
-        yield running
 
 
 @pytest.fixture

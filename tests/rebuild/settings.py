@@ -9,33 +9,14 @@ out.
 
 import os
 
+from tests.process_settings import INSTALLED_APPS, engine_servers, sqlite_file
+
 SECRET_KEY = "djangoes-rebuild-tests"
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-INSTALLED_APPS = [
-    "django.contrib.contenttypes",
-    "django.contrib.auth",
-    "djangoes",
-    "tests.testapp",
-]
-# BEGIN IMMEDIATE: a transaction that reads then writes waits for the
-# other process's write lock instead of failing at once ("database is locked")
-_options: dict[str, object] = {"timeout": 60, "transaction_mode": "IMMEDIATE"}
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ["REBUILD_TEST_DB"],
-        "OPTIONS": _options,
-    }
-}
-ES_SERVERS = {
-    "default": {
-        "HOSTS": [os.environ["REBUILD_TEST_ENGINE_URL"]],
-        "ENGINE": "djangoes.backends.opensearch.SimpleHttpBackend",
-        "INDICES": ["blog"],
-        "PARAMS": {"max_retries": 0},
-    }
-}
+INSTALLED_APPS = list(INSTALLED_APPS)
+DATABASES = sqlite_file(os.environ["REBUILD_TEST_DB"])
+ES_SERVERS = engine_servers(os.environ["REBUILD_TEST_ENGINE_URL"])
 ES_INDICES = {"blog": {"ALIASES": ["blog_public"], "MODELS": ["testapp.Post", "testapp.Page"]}}
 DJANGOES = {
     "MAPPINGS_DIR": os.environ["REBUILD_TEST_MAPPINGS"],

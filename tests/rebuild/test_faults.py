@@ -8,7 +8,6 @@ be resumed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,16 +16,10 @@ from djangoes import connections
 from djangoes.backends.abstracts import Base
 from djangoes.indexing import RebuildInterrupted, rebuild_index
 from djangoes.indexing.models import IndexRebuild
-from tests.faults import Delay, Drop, FaultProxy, RejectItems, Status, fault_proxy
+from tests.faults import Delay, Drop, FaultProxy, RejectItems, Status
 from tests.rebuild.helpers import database_documents, index_documents
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def proxy(engine_url: str) -> Iterator[FaultProxy]:
-    with fault_proxy(engine_url) as running:
-        yield running
 
 
 @pytest.fixture

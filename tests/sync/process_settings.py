@@ -10,17 +10,12 @@ own cache (``LocMemCache``).
 
 import os
 
-import django
+from tests.process_settings import INSTALLED_APPS, engine_servers, sqlite_file
 
 SECRET_KEY = "djangoes-sync-process-tests"
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-INSTALLED_APPS = [
-    "django.contrib.contenttypes",
-    "django.contrib.auth",
-    "djangoes",
-    "tests.testapp",
-]
+INSTALLED_APPS = list(INSTALLED_APPS)
 if os.environ.get("SYNC_TEST_PG"):
     DATABASES = {
         "default": {
@@ -32,26 +27,8 @@ if os.environ.get("SYNC_TEST_PG"):
         }
     }
 else:
-    _options: dict[str, object] = {"timeout": 60}
-    if django.VERSION >= (5, 1):
-        # BEGIN IMMEDIATE: a transaction that reads then writes waits for the
-        # other processes' write lock instead of failing at once
-        _options["transaction_mode"] = "IMMEDIATE"
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.environ["SYNC_TEST_DB"],
-            "OPTIONS": _options,
-        }
-    }
-ES_SERVERS = {
-    "default": {
-        "HOSTS": [os.environ["SYNC_TEST_ENGINE_URL"]],
-        "ENGINE": "djangoes.backends.opensearch.SimpleHttpBackend",
-        "INDICES": ["blog"],
-        "PARAMS": {"max_retries": 0},
-    }
-}
+    DATABASES = sqlite_file(os.environ["SYNC_TEST_DB"])
+ES_SERVERS = engine_servers(os.environ["SYNC_TEST_ENGINE_URL"])
 ES_INDICES = {"blog": {"MODELS": ["testapp.Post", "testapp.Page"]}}
 DJANGOES = {
     "MAPPINGS_DIR": os.environ.get("SYNC_TEST_MAPPINGS", "/nonexistent"),

@@ -7,23 +7,16 @@ engine behind the proxy is real, and what is read back is what it stored.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from djangoes import bulk, connections
 from djangoes.backends.abstracts import Base
-from tests.faults import Delay, Drop, FaultProxy, MissingItem, RejectItems, Status, fault_proxy
+from tests.faults import Delay, Drop, FaultProxy, MissingItem, RejectItems, Status
 
 QUICK = bulk.Retry(budget=20, initial=0.05, longest=0.2)
 ONCE = bulk.Retry(budget=0)
-
-
-@pytest.fixture
-def proxy(engine_url: str) -> Iterator[FaultProxy]:
-    with fault_proxy(engine_url) as running:
-        yield running
 
 
 @pytest.fixture
