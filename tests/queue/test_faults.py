@@ -121,8 +121,9 @@ def test_a_drain_never_blames_documents_for_a_malformed_answer(
 
 
 def test_overload_at_commit_is_retried_until_the_engine_takes_the_documents(
-    through_proxy: Base, proxy: FaultProxy, ada: Author
+    through_proxy: Base, proxy: FaultProxy, ada: Author, settings: Any
 ) -> None:
+    settings.DJANGOES = {**settings.DJANGOES, "INLINE_RETRY_BUDGET": 20}  # room for two pauses
     proxy.add(Status(429))
     proxy.add(RejectItems((0, 2)))
     with transaction.atomic():
