@@ -120,7 +120,7 @@ def _run(command: dict[str, Any]) -> Any:
         return True
     if do == "race":
         rng = random.Random(f"{command['seed']}-{command['pk']}")
-        _retrying(_race_step, command["pk"], f"worker {command['seed']}", rng)
+        _race_step(command["pk"], f"worker {command['seed']}", rng)
         return True
     if do == "wait":
         return wait_for_background(timeout=GUARD)
@@ -142,21 +142,6 @@ def _race_step(pk: int, title: str, rng: random.Random) -> None:
         post = Post.objects.get(pk=pk)
         post.title = title
         post.save()
-
-
-def _retrying(step: Any, *args: Any) -> None:
-    """``step(*args)``, again while SQLite refuses it at once for a lock (Django < 5.1 cannot
-    ask for BEGIN IMMEDIATE): a refused transaction left no trace."""
-    from django.db import OperationalError
-
-    for attempt in range(40):
-        try:
-            step(*args)
-            return
-        except OperationalError as exc:
-            if "locked" not in str(exc) or attempt == 39:
-                raise
-            time.sleep(min(0.5, 0.01 * 2**attempt))
 
 
 def main() -> int:
