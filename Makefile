@@ -16,14 +16,14 @@ $(STAMP): pyproject.toml requirements/main.txt requirements/dev.txt
 	@test -n "$(PYTHON)" || { echo "Cannot build $(VENV): Python 3.13 is missing (see above)."; exit 1; }
 	$(PYTHON) -m venv --clear $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[opensearch,embedded,requests,debug-toolbar,celery]' -r requirements/dev.txt -r requirements/main.txt
+	$(BIN)/pip install -q -e '.[opensearch,embedded,requests,debug-toolbar,celery,async]' -r requirements/dev.txt -r requirements/main.txt
 	touch $@
 
 $(COMPAT_STAMP): pyproject.toml requirements/compat.txt requirements/dev.txt
 	@test -n "$(COMPAT_PYTHON)" || { echo "Cannot build $(COMPAT): Python 3.11 is missing (see above)."; exit 1; }
 	$(COMPAT_PYTHON) -m venv --clear $(COMPAT)
 	$(COMPAT)/bin/pip install -q --upgrade pip
-	$(COMPAT)/bin/pip install -q -e '.[opensearch,embedded,requests,debug-toolbar,celery]' -r requirements/dev.txt -r requirements/compat.txt
+	$(COMPAT)/bin/pip install -q -e '.[opensearch,embedded,requests,debug-toolbar,celery,async]' -r requirements/dev.txt -r requirements/compat.txt
 	touch $@
 
 test: lint types browser unit postgres compat docs

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from asgiref.sync import sync_to_async
 from django.db import models
 
 from djangoes import connections
@@ -294,6 +295,44 @@ class SearchDocumentMixin:
         for op in ops:
             op.committed = op.action != "delete"
         send_operations(ops)
+
+    # -- the same, from async code ------------------------------------------------
+    # The bulk writer (its retries, splits and ON_ERROR policy) and the
+    # documents' database reads run in a thread: the event loop never waits.
+
+    async def aindex_search_document(self, *, index: str) -> None:
+        """:meth:`index_search_document` for async code."""
+        await sync_to_async(self.index_search_document)(index=index)
+
+    async def aupdate_search_document(self, *, index: str, update_fields: Iterable[str]) -> None:
+        """:meth:`update_search_document` for async code."""
+        await sync_to_async(self.update_search_document)(
+            index=index, update_fields=list(update_fields)
+        )
+
+    async def adelete_search_document(self, *, index: str) -> None:
+        """:meth:`delete_search_document` for async code."""
+        await sync_to_async(self.delete_search_document)(index=index)
+
+    async def aupdate_search_index(
+        self,
+        action: str,
+        index: str = "_all",
+        update_fields: Iterable[str] | None = None,
+        force: bool = False,
+    ) -> None:
+        """:meth:`update_search_index` for async code."""
+        await sync_to_async(self.update_search_index)(
+            action, index=index, update_fields=update_fields, force=force
+        )
+
+    async def afetch_search_document(self, *, index: str) -> dict[str, Any]:
+        """:meth:`fetch_search_document` for async code."""
+        from djangoes import connections
+
+        conn = connections[connections.alias_for_index(index)]
+        response: dict[str, Any] = await conn.aget(index=index, id=self.get_search_document_id())
+        return response
 
     def fetch_search_document(self, *, index: str) -> dict[str, Any]:
         """This object's document as stored in ``index`` (``get`` response).

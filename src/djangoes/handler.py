@@ -479,6 +479,11 @@ class ConnectionHandler:
         for conn in list(self._connections.values()):
             conn.close()
 
+    async def aclose_all(self) -> None:
+        """Close the async clients of every connection for the running event loop."""
+        for conn in self.all(initialized_only=True):
+            await conn.aclose()
+
     def reset_queries(self) -> None:
         """Empty ``queries`` of this thread's connections (done at each HTTP request)."""
         for conn in self.all(initialized_only=True):

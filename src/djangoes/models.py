@@ -14,6 +14,8 @@ from djangoes.indexing.models import IndexRebuild, RebuildFailedWrite
 from djangoes.search.execute import (
     CountResponseParser,
     SearchResponseParser,
+    aexecute_count,
+    aexecute_search,
     execute_count,
     execute_search,
 )
@@ -34,6 +36,8 @@ __all__ = [
     "SearchResponseParser",
     "SearchResultsQuerySet",
     "SyncQueueEntry",
+    "aexecute_count",
+    "aexecute_search",
     "execute_count",
     "execute_search",
 ]

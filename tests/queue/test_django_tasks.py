@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from djangoes import connections
 from djangoes.backends.abstracts import Base
 from djangoes.exceptions import ConfigurationError
 from djangoes.tasks_api import DISPATCH_PATH, tasks_api
+from tests.databases import own_postgres_database
 from tests.queue.conftest import rows
 from tests.queue.test_command import ROOT, Project
 from tests.servers import silent_server
@@ -222,27 +222,9 @@ class TasksProject(Project):
 
 @pytest.fixture
 def project_database() -> Iterator[dict[str, str]]:
-    """SQLite, or in the PostgreSQL lane a database of this test's own (dropped after)."""
-    if os.environ.get("DJANGOES_TEST_DB") != "postgres":
-        yield {}
-        return
-    import psycopg
-
-    name = f"djangoes_tasks_{uuid.uuid4().hex[:12]}"
-    params = {
-        "host": os.environ.get("DJANGOES_PG_HOST", "127.0.0.1"),
-        "port": int(os.environ.get("DJANGOES_PG_PORT", "5432")),
-        "user": os.environ.get("DJANGOES_PG_USER", "postgres"),
-        "dbname": os.environ.get("DJANGOES_PG_NAME", "test"),
-        "autocommit": True,
-    }
-    with psycopg.connect(**params) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield {"QUEUE_TEST_PG_NAME": name}
-    finally:
-        with psycopg.connect(**params) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    """SQLite, or in the PostgreSQL lane a database of this test's own."""
+    with own_postgres_database() as name:
+        yield {"QUEUE_TEST_PG_NAME": name} if name else {}
 
 
 @pytest.fixture

@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
 
+from djangoes.backends.aio import AsyncOperations
 from djangoes.backends.api import (
     SPECS,
     Call,
     CallError,
     body_fields_given,
-    normalize_call,
     with_fields_in_body,
 )
 from djangoes.backends.features import BaseFeatures, parse_version
@@ -132,7 +132,7 @@ class MetaClientBase:
         return self._namespace("snapshot")
 
 
-class Base:
+class Base(AsyncOperations):
     """Backend wrapper base: one connection to one cluster, with its indices.
 
     ``indices`` are the names searches go to (an index's aliases when it has
@@ -285,14 +285,17 @@ class Base:
             params[name] = value
         return params
 
-    def build_client(self, hosts: list[str] | None, **kwargs: Any) -> Any:
+    def build_client(
+        self, hosts: list[str] | None, *, client_class: Any = None, **kwargs: Any
+    ) -> Any:
         """The client of ``client_class`` for ``hosts``, recording into :attr:`queries`.
 
-        Raises ConfigurationError when the library is missing or the client
-        refuses HOSTS/PARAMS (secrets masked in the message).
+        ``client_class`` defaults to the backend's (the async API passes its
+        async class). Raises ConfigurationError when the library is missing or
+        the client refuses HOSTS/PARAMS (secrets masked in the message).
         """
         self.ensure_client_library()
-        client_class = resolve_class(getattr(self, "client_class"))  # noqa: B009
+        client_class = resolve_class(client_class or getattr(self, "client_class"))  # noqa: B009
         try:
             client = client_class(hosts, **kwargs)
         except (TypeError, ValueError) as exc:
@@ -343,10 +346,11 @@ class Base:
         return self.meta_client_class(self)
 
     def close(self) -> None:
-        """Close the client's connection pool (a new one is made on next use)."""
+        """Close the client's connection pool and the async clients (new ones on next use)."""
         client, self._client = self._client, None
         if client is not None:
             client.close()
+        self.close_async_clients()
 
     # -- errors and responses -------------------------------------------------
 
@@ -624,13 +628,7 @@ class Base:
             yield from scan(self.client, query=query, index=index, size=size, scroll=scroll)
 
     def _request(self, api: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
-        try:
-            call = normalize_call(SPECS[api], args, kwargs)
-            call.index = self._resolve_index(api, call.index)
-            sent = with_fields_in_body(call)  # everything the request carries, to check
-        except CallError as exc:
-            raise TypeError(f"connections[{self.alias!r}].{exc}") from None
-        self._check_body_targets(sent)
+        call = self._call_for(api, args, kwargs)
         with self.wrap_errors():
             response = self.perform(call)
         result = self.unwrap_response(response)

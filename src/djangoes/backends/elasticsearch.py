@@ -76,6 +76,10 @@ class BaseElasticsearchBackend(Base):
     client_class: ClassVar[Any] = "elasticsearch.Elasticsearch"
     transport_class: ClassVar[Any] = "djangoes.backends._es_transport.LoggingTransport"
     node_class: ClassVar[Any] = None
+    #: The classes of the async API (``asearch()``...): client, transport, node.
+    async_client_class: ClassVar[Any] = "elasticsearch.AsyncElasticsearch"
+    async_transport_class: ClassVar[Any] = "djangoes.backends._es_transport.LoggingAsyncTransport"
+    async_node_class: ClassVar[Any] = "elastic_transport.AiohttpHttpNode"
 
     param_renames = PARAM_RENAMES
     rejected_params = REMOVED_PARAMS
@@ -98,6 +102,16 @@ class BaseElasticsearchBackend(Base):
             params.setdefault("node_class", resolve_class(self.node_class))
         hosts = None if "cloud_id" in params else list(self.server["HOSTS"])
         self.client = self.build_client(hosts, **params)
+
+    def async_client_params(self) -> dict[str, Any]:
+        """PARAMS for ``AsyncElasticsearch``: its transport and node classes (aiohttp)."""
+        params = self.client_params()
+        params["transport_class"] = resolve_class(self.async_transport_class)
+        params["node_class"] = resolve_class(self.async_node_class)
+        return params
+
+    async def async_hosts(self) -> list[str] | None:
+        return None if "cloud_id" in self.server["PARAMS"] else list(self.server["HOSTS"])
 
     def unwrap_response(self, response: Any) -> Any:
         body = getattr(response, "body", response)

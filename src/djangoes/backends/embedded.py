@@ -116,9 +116,20 @@ class EmbeddedBackend(SimpleHttpBackend):
 
         Raises :class:`~djangoes.embedded.EngineError` when it cannot be started.
         """
+        self.start_engine()
+        super().configure_client()
+
+    def start_engine(self) -> None:
+        """Make sure the engine runs (starting it if needed); HOSTS become its address."""
         from djangoes.embedded import ensure_engine
 
         self.ensure_client_library()
         self.engine = ensure_engine(self.engine_config())
         self.server["HOSTS"] = [self.engine.url]
-        super().configure_client()
+
+    async def async_hosts(self) -> list[str] | None:
+        """The engine's address, once it runs (started in a thread: it may take a moment)."""
+        from asgiref.sync import sync_to_async
+
+        await sync_to_async(self.start_engine, thread_sensitive=False)()
+        return list(self.server["HOSTS"])

@@ -82,6 +82,12 @@ class BaseOpenSearchBackend(Base):
     helpers_module: ClassVar[str] = "opensearchpy.helpers"
     transport_class: ClassVar[Any] = "djangoes.backends._os_transport.LoggingTransport"
     connection_class: ClassVar[Any] = None
+    #: The classes of the async API (``asearch()``...): client, transport, connection.
+    async_client_class: ClassVar[Any] = "opensearchpy.AsyncOpenSearch"
+    async_transport_class: ClassVar[Any] = (
+        "djangoes.backends._os_async_transport.LoggingAsyncTransport"
+    )
+    async_connection_class: ClassVar[Any] = "opensearchpy.AIOHttpConnection"
 
     param_renames = PARAM_RENAMES
     rejected_params = _ELASTIC_ONLY
@@ -136,6 +142,17 @@ class BaseOpenSearchBackend(Base):
     def perform(self, call: Call) -> Any:
         """Send ``call`` in the ``body=`` style: opensearch-py has no keyword API for bodies."""
         return super().perform(with_fields_in_body(call))
+
+    async def aperform(self, call: Call) -> Any:
+        """The async client's :meth:`perform`, in the same ``body=`` style."""
+        return await super().aperform(with_fields_in_body(call))
+
+    def async_client_params(self) -> dict[str, Any]:
+        """PARAMS for ``AsyncOpenSearch``: its transport and connection classes (aiohttp)."""
+        params = self.client_params()
+        params["transport_class"] = resolve_class(self.async_transport_class)
+        params["connection_class"] = resolve_class(self.async_connection_class)
+        return params
 
     def translate_error(self, exc: Exception) -> DjangoesError | None:
         from opensearchpy import exceptions as os_exc

@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypedDict
 from urllib.parse import unquote
@@ -142,6 +142,33 @@ class QueryLog:
             status = status_of_exception(exc)
             # an HTTP error answer is described by its status; ``error`` is for
             # requests that got no answer (refused, timed out...)
+            error = exc if status is None else None
+            raise
+        finally:
+            self.finish(started, method, path, body, status, error)
+
+    async def arun(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        send: Callable[[], Awaitable[Any]],
+        status_of: Callable[[Any], int | None],
+    ) -> Any:
+        """:meth:`run` for an async client: ``await send()``, then record the request.
+
+        Recording is in memory (and a DEBUG log line): it never waits for I/O
+        of its own, so the event loop is not blocked.
+        """
+        started = self.start(method, path)
+        status: int | None = None
+        error: BaseException | None = None
+        try:
+            response = await send()
+            status = status_of(response)
+            return response
+        except BaseException as exc:
+            status = status_of_exception(exc)
             error = exc if status is None else None
             raise
         finally:

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from time import perf_counter
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.db import models
 from django.utils import timezone
 
@@ -34,6 +35,8 @@ from djangoes.search.models import SearchQuery
 __all__ = [
     "CountResponseParser",
     "SearchResponseParser",
+    "aexecute_count",
+    "aexecute_search",
     "build_count_body",
     "build_search_body",
     "execute_count",
@@ -264,36 +267,60 @@ def execute_search(
     subclasses (nothing is logged then), ``IndexDoesNotExist`` for an
     unknown index, ``TypeError``/``ValueError`` for bad arguments.
     """
-    body = build_search_body(query, size=size, from_=from_)
-    url_params = _check_params(params, "search")
-    reference = check_reference(reference)
-    conn = _connection(index, using)
+    body, url_params, reference, conn = _search_request(
+        index, query, size=size, from_=from_, reference=reference, using=using, params=params
+    )
     executed_at = timezone.now()
     started = perf_counter()
     response: dict[str, Any] = conn.search(index=index, body=copy.deepcopy(body), **url_params)
     duration = perf_counter() - started
+    search_query = _search_record(body, response)
+    _fill(
+        search_query, index=index, body=body, response=response, user=user_to_log(user),
+        search_terms=search_terms, reference=reference, executed_at=executed_at,
+        duration=duration,
+    )  # fmt: skip
+    if save:
+        search_query.save()
+    return search_query
+
+
+def _search_request(
+    index: str,
+    query: Mapping[str, Any] | None,
+    *,
+    size: int | None,
+    from_: int | None,
+    reference: str,
+    using: str | None,
+    params: Mapping[str, Any] | None,
+) -> tuple[dict[str, Any], dict[str, Any], str, Any]:
+    """What a search sends (body, URL parameters), its checked reference, its connection."""
+    body = build_search_body(query, size=size, from_=from_)
+    url_params = _check_params(params, "search")
+    return body, url_params, check_reference(reference), _connection(index, using)
+
+
+def _search_record(body: Mapping[str, Any], response: dict[str, Any]) -> SearchQuery:
+    """The log entry of a search's response (the hits' metadata, total, aggregations)."""
     hits = response.get("hits") or {}
     offset = body["from"]
     total, relation = total_of(hits, offset)
-    return _record(
-        SearchQuery(
-            query_type=SearchQuery.QueryType.SEARCH,
-            hits=loggable(
-                [
-                    hit_metadata(hit, offset + position)
-                    for position, hit in enumerate(hits.get("hits") or (), start=1)
-                ]
-            ),
-            total_hits=total,
-            total_hits_relation=relation,
-            aggregations=loggable(response.get("aggregations") or {}),
+    return SearchQuery(
+        query_type=SearchQuery.QueryType.SEARCH,
+        hits=loggable(
+            [
+                hit_metadata(hit, offset + position)
+                for position, hit in enumerate(hits.get("hits") or (), start=1)
+            ]
         ),
-        index=index, body=body, response=response, user=user, search_terms=search_terms,
-        reference=reference, executed_at=executed_at, duration=duration, save=save,
-    )  # fmt: skip
+        total_hits=total,
+        total_hits_relation=relation,
+        aggregations=loggable(response.get("aggregations") or {}),
+    )
 
 
-def _record(
+def _fill(
     search_query: SearchQuery,
     *,
     index: str,
@@ -304,10 +331,9 @@ def _record(
     reference: str,
     executed_at: Any,
     duration: float,
-    save: bool,
-) -> SearchQuery:
-    """Fill in what every logged query has, keep the response on it, save it unless asked not to."""
-    search_query.user = user_to_log(user)
+) -> None:
+    """Fill in what every logged query has and keep the response on it (``user``: checked)."""
+    search_query.user = user
     search_query.index = index
     search_query.search_terms = terms_to_log(search_terms)
     search_query.query = loggable(body)
@@ -315,9 +341,6 @@ def _record(
     search_query.executed_at = executed_at
     search_query.duration = duration
     search_query.search_response = response
-    if save:
-        search_query.save()
-    return search_query
 
 
 def execute_count(
@@ -341,27 +364,131 @@ def execute_count(
     Raises what :func:`execute_search` raises, and ``ValueError`` for body
     keys a count cannot apply.
     """
-    body = build_count_body(query)
-    url_params = _check_params(params, "count")
-    reference = check_reference(reference)
-    conn = _connection(index, using)
+    body, url_params, reference, conn = _count_request(index, query, reference, using, params)
     executed_at = timezone.now()
     started = perf_counter()
     response: dict[str, Any] = conn.count(
         index=index, body=copy.deepcopy(body) or None, **url_params
     )
     duration = perf_counter() - started
-    return _record(
-        SearchQuery(
-            query_type=SearchQuery.QueryType.COUNT,
-            hits=[],
-            total_hits=int(response["count"]),
-            total_hits_relation=SearchQuery.TotalHitsRelation.ACCURATE,
-            aggregations={},
-        ),
-        index=index, body=body, response=response, user=user, search_terms=search_terms,
-        reference=reference, executed_at=executed_at, duration=duration, save=save,
+    search_query = _count_record(response)
+    _fill(
+        search_query, index=index, body=body, response=response, user=user_to_log(user),
+        search_terms=search_terms, reference=reference, executed_at=executed_at,
+        duration=duration,
     )  # fmt: skip
+    if save:
+        search_query.save()
+    return search_query
+
+
+def _count_request(
+    index: str,
+    query: Mapping[str, Any] | None,
+    reference: str,
+    using: str | None,
+    params: Mapping[str, Any] | None,
+) -> tuple[dict[str, Any], dict[str, Any], str, Any]:
+    """What a count sends (body, URL parameters), its checked reference, its connection."""
+    body = build_count_body(query)
+    url_params = _check_params(params, "count")
+    return body, url_params, check_reference(reference), _connection(index, using)
+
+
+def _count_record(response: dict[str, Any]) -> SearchQuery:
+    """The log entry of a count's response."""
+    return SearchQuery(
+        query_type=SearchQuery.QueryType.COUNT,
+        hits=[],
+        total_hits=int(response["count"]),
+        total_hits_relation=SearchQuery.TotalHitsRelation.ACCURATE,
+        aggregations={},
+    )
+
+
+# -- async -----------------------------------------------------------------------
+
+
+async def aexecute_search(
+    index: str,
+    query: Mapping[str, Any] | None = None,
+    *,
+    user: Any = None,
+    search_terms: str = "",
+    reference: str = "",
+    save: bool = True,
+    size: int | None = None,
+    from_: int | None = None,
+    using: str | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> SearchQuery:
+    """:func:`execute_search` for async code: the same arguments, result and errors.
+
+    The request goes through the connection's async client
+    (:meth:`~djangoes.backends.aio.AsyncOperations.asearch`); the query log
+    is saved with ``asave()``, in a thread, so the event loop never waits
+    for the database. ``user`` may be an async view's lazy ``request.user``:
+    it is resolved in a thread as well.
+    """
+    body, url_params, reference, conn = _search_request(
+        index, query, size=size, from_=from_, reference=reference, using=using, params=params
+    )
+    executed_at = timezone.now()
+    started = perf_counter()
+    response: dict[str, Any] = await conn.asearch(
+        index=index, body=copy.deepcopy(body), **url_params
+    )
+    duration = perf_counter() - started
+    search_query = _search_record(body, response)
+    _fill(
+        search_query, index=index, body=body, response=response, user=await _auser_to_log(user),
+        search_terms=search_terms, reference=reference, executed_at=executed_at,
+        duration=duration,
+    )  # fmt: skip
+    if save:
+        await search_query.asave()
+    return search_query
+
+
+async def aexecute_count(
+    index: str,
+    query: Mapping[str, Any] | None = None,
+    *,
+    user: Any = None,
+    search_terms: str = "",
+    reference: str = "",
+    save: bool = True,
+    using: str | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> SearchQuery:
+    """:func:`execute_count` for async code (see :func:`aexecute_search`)."""
+    body, url_params, reference, conn = _count_request(index, query, reference, using, params)
+    executed_at = timezone.now()
+    started = perf_counter()
+    response: dict[str, Any] = await conn.acount(
+        index=index, body=copy.deepcopy(body) or None, **url_params
+    )
+    duration = perf_counter() - started
+    search_query = _count_record(response)
+    _fill(
+        search_query, index=index, body=body, response=response, user=await _auser_to_log(user),
+        search_terms=search_terms, reference=reference, executed_at=executed_at,
+        duration=duration,
+    )  # fmt: skip
+    if save:
+        await search_query.asave()
+    return search_query
+
+
+async def _auser_to_log(user: Any) -> Any:
+    """:func:`user_to_log` without touching the database in the event loop.
+
+    ``request.user`` of an async view is lazy: reading it loads the session
+    and the user, which Django only allows outside the event loop.
+    """
+    if user is None:
+        return None
+    return await sync_to_async(user_to_log)(user)
 
 
 class SearchResponseParser:

@@ -22,6 +22,7 @@ class SimpleHttpBackend(elasticsearch.SimpleHttpBackend):
     """elasticsearch-py over urllib3, sending plain JSON."""
 
     node_class = "djangoes.test.nodes.PlainJsonUrllib3Node"
+    async_node_class = "djangoes.test.nodes.PlainJsonAiohttpNode"
     features_class = PlainJsonFeatures
 
 
@@ -29,4 +30,5 @@ class SimpleRequestsHttpBackend(elasticsearch.SimpleRequestsHttpBackend):
     """elasticsearch-py over requests, sending plain JSON."""
 
     node_class = "djangoes.test.nodes.PlainJsonRequestsNode"
+    async_node_class = "djangoes.test.nodes.PlainJsonAiohttpNode"
     features_class = PlainJsonFeatures

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from elastic_transport import HttpHeaders, RequestsHttpNode, Urllib3HttpNode
+from elastic_transport import AiohttpHttpNode, HttpHeaders, RequestsHttpNode, Urllib3HttpNode
 
 _PLAIN = {"json": "application/json", "x-ndjson": "application/x-ndjson"}
 
@@ -47,5 +47,16 @@ class PlainJsonRequestsNode(RequestsHttpNode):
         self, method: str, target: str, body: Any = None, headers: Any = None, **kwargs: Any
     ) -> Any:
         return super().perform_request(
+            method, target, body=body, headers=plain_headers(headers), **kwargs
+        )
+
+
+class PlainJsonAiohttpNode(AiohttpHttpNode):
+    """aiohttp node sending plain JSON media types (the async API's)."""
+
+    async def perform_request(  # type: ignore[override]
+        self, method: str, target: str, body: Any = None, headers: Any = None, **kwargs: Any
+    ) -> Any:
+        return await super().perform_request(
             method, target, body=body, headers=plain_headers(headers), **kwargs
         )

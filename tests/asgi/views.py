@@ -1,0 +1,72 @@
+"""Async views of the ASGI test server: searches, saves and deletes, all in the event loop."""
+
+from __future__ import annotations
+
+import json
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+
+from djangoes import connections
+from djangoes.models import SearchQuery, aexecute_count, aexecute_search
+from tests.testapp.models import Author, Post
+
+
+async def search(request: HttpRequest) -> JsonResponse:
+    terms = request.GET.get("q", "")
+    sq = await aexecute_search(
+        "blog",
+        {"query": {"match": {"title": terms}}, "highlight": {"fields": {"title": {}}}},
+        user=request.user,
+        search_terms=terms,
+        size=int(request.GET.get("size", "10")),
+    )
+    posts = [
+        {"pk": post.pk, "title": post.title, "rank": post.search_rank,
+         "score": post.search_score, "highlights": post.search_highlights}
+        async for post in Post.objects.from_search_query(sq).select_related("author")
+    ]  # fmt: skip
+    return JsonResponse({"total": sq.total_hits, "logged": sq.pk, "posts": posts})
+
+
+async def count(request: HttpRequest) -> JsonResponse:
+    sq = await aexecute_count("blog", save=False)
+    return JsonResponse({"count": sq.total_hits})
+
+
+@csrf_exempt
+async def posts(request: HttpRequest) -> JsonResponse:
+    data = json.loads(request.body)
+    author = await Author.objects.acreate(name=data["author"])
+    post = await Post.objects.acreate(title=data["title"], author=author)
+    return JsonResponse({"pk": post.pk})
+
+
+@csrf_exempt
+async def post(request: HttpRequest, pk: int) -> HttpResponse:
+    found = await Post.objects.aget(pk=pk)
+    if request.method == "DELETE":
+        await found.adelete()
+    else:
+        found.title = json.loads(request.body)["title"]
+        await found.asave()
+    return HttpResponse(status=204)
+
+
+async def state(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(
+        {
+            "logged": await SearchQuery.objects.acount(),
+            "engine": (await connections["default"].acount())["count"],
+        }
+    )
+
+
+urlpatterns = [
+    path("search", search),
+    path("count", count),
+    path("posts", posts),
+    path("posts/<int:pk>", post),
+    path("state", state),
+]
