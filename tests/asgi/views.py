@@ -13,6 +13,7 @@ from djangoes.models import SearchQuery, aexecute_count, aexecute_search
 from tests.testapp.models import Author, Post
 
 
+# --8<-- [start:view]
 async def search(request: HttpRequest) -> JsonResponse:
     terms = request.GET.get("q", "")
     sq = await aexecute_search(
@@ -28,6 +29,9 @@ async def search(request: HttpRequest) -> JsonResponse:
         async for post in Post.objects.from_search_query(sq).select_related("author")
     ]  # fmt: skip
     return JsonResponse({"total": sq.total_hits, "logged": sq.pk, "posts": posts})
+
+
+# --8<-- [end:view]
 
 
 async def count(request: HttpRequest) -> JsonResponse:
