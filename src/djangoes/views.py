@@ -19,6 +19,11 @@ each with ``search_rank``, ``search_score`` and ``search_highlights``, and
 the facets, the "did you mean" and the logged search (see
 :meth:`SearchView.get_context_data`). :class:`CompletionView` answers a
 search box's completions as JSON.
+
+:class:`AsyncSearchView` and :class:`AsyncCompletionView` are the same views
+for async code (under ASGI): the same attributes, methods and context, with
+the search made by :func:`~djangoes.search.execute.aexecute_search`, the
+objects read with ``async for`` and the query log written in a thread.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from django.views.generic import View
 from django.views.generic.base import ContextMixin, TemplateResponseMixin
 
 from djangoes.forms import SearchForm
-from djangoes.search.execute import execute_search
+from djangoes.search.execute import aexecute_search, execute_search
 from djangoes.search.facets import FacetResult, TermsFacet, facet_request, facet_results
 from djangoes.search.models import SearchQuery
 from djangoes.search.queries import text_query
@@ -46,19 +51,24 @@ from djangoes.search.suggest import (
     spelling_suggestion,
 )
 
-__all__ = ["CompletionView", "SearchView"]
+__all__ = [
+    "AsyncCompletionView",
+    "AsyncSearchView",
+    "CompletionMixin",
+    "CompletionView",
+    "SearchMixin",
+    "SearchView",
+]
 
 
-class SearchView(TemplateResponseMixin, ContextMixin, View):
-    """A search page: a :class:`~djangoes.forms.SearchForm`, a page of results, facets.
+class SearchMixin(TemplateResponseMixin, ContextMixin):
+    """What :class:`SearchView` and :class:`AsyncSearchView` share: all but making the search.
 
-    Each page is one search request, logged in the query log with the user
-    and the words searched. Configure it with class attributes (or
-    ``as_view(**attributes)``), and override the ``get_*`` methods for
-    more.
+    Its attributes configure the search; its ``get_*`` methods build the
+    form, the request body and the context of a page of results.
     """
 
-    http_method_names = ["get", "head", "options"]
+    http_method_names: Sequence[str] = ["get", "head", "options"]
 
     #: The ``ES_INDICES`` key searched.
     index: str = ""
@@ -93,10 +103,6 @@ class SearchView(TemplateResponseMixin, ContextMixin, View):
     template_name_suffix: str = "_search"
 
     # -- the request -------------------------------------------------------------------
-
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        form = self.get_form()
-        return self.render_to_response(self.get_context_data(form=form))
 
     def get_form(self) -> SearchForm:
         """The form, bound to the query string (an empty one too: no words, no choices)."""
@@ -160,20 +166,25 @@ class SearchView(TemplateResponseMixin, ContextMixin, View):
         return ""
 
     def get_results(self, form: SearchForm) -> SearchResults:
+        """The lazy :class:`SearchResults` of ``form``'s search, which the paginator pages."""
         if not self.index:
             raise ImproperlyConfigured(
                 f"{type(self).__name__} needs an index: the ES_INDICES key to search."
             )
-        user = getattr(self.request, "user", None)
         return SearchResults(
             self.index,
             self.get_search_body(form),
             queryset=self.get_queryset(),
-            user=user if user is not None and user.is_authenticated else None,
+            # read when the search is logged (by aexecute_search in a thread: an
+            # async view's request.user is lazy, and loading it queries the database)
+            user=getattr(self.request, "user", None),
             search_terms=form.terms,
             reference=self.get_reference(),
             save=self.save,
         )
+
+    def get_paginator(self, results: SearchResults) -> SearchPaginator:
+        return SearchPaginator(results, self.get_paginate_by(), orphans=self.paginate_orphans)
 
     def get_paginate_by(self) -> int:
         if self.paginate_by is not None:
@@ -213,28 +224,22 @@ class SearchView(TemplateResponseMixin, ContextMixin, View):
         """
         form: SearchForm = kwargs["form"]
         context: dict[str, Any] = {"terms": form.terms, "search_query": None}
-        if self.should_search(form):
-            context.update(self.search(form))
         context.update(kwargs)
         return super().get_context_data(**context)
 
-    def search(self, form: SearchForm) -> dict[str, Any]:
-        """Run the search of ``form``: the context entries of its results."""
-        results = self.get_results(form)
-        paginator = SearchPaginator(results, self.get_paginate_by(), orphans=self.paginate_orphans)
-        page_obj = paginator.get_page(self.request.GET.get(self.page_kwarg))
-        object_list: ResultList = page_obj.object_list  # type: ignore[assignment]
-        # None only for a page that needed no request (SearchPaginator always makes one)
-        search_query = object_list.search_query or results.search_query
+    def results_context(self, form: SearchForm, page_obj: Any) -> dict[str, Any]:
+        """The context entries of a search's page ``page_obj`` (its objects already read)."""
+        object_list: ResultList = page_obj.object_list
+        search_query = object_list.search_query or page_obj.paginator.object_list.search_query
         response = search_query.search_response if search_query is not None else None
         chosen = form.chosen
         suggestion = did_you_mean(form.terms, response) if form.terms else None
         query = self.query_string()
         context = {
-            "paginator": paginator,
+            "paginator": page_obj.paginator,
             "page_obj": page_obj,
             "is_paginated": page_obj.has_other_pages(),
-            "object_list": page_obj.object_list,
+            "object_list": object_list,
             "search_query": search_query,
             "duration_ms": search_query.duration * 1000 if search_query is not None else None,
             "facets": self.get_facet_results(search_query, chosen),
@@ -244,7 +249,7 @@ class SearchView(TemplateResponseMixin, ContextMixin, View):
         }
         name = self.get_context_object_name()
         if name:
-            context[name] = page_obj.object_list
+            context[name] = object_list
         return context
 
     def get_facet_results(
@@ -279,17 +284,67 @@ class SearchView(TemplateResponseMixin, ContextMixin, View):
         return [f"{meta.app_label}/{meta.model_name}{self.template_name_suffix}.html"]
 
 
-class CompletionView(View):
-    """``{"suggestions": [...]}``: completions of ``?q=`` from a ``completion`` field.
+class SearchView(SearchMixin, View):
+    """A search page: a :class:`~djangoes.forms.SearchForm`, a page of results, facets.
+
+    Each page is one search request, logged in the query log with the user
+    and the words searched. Configure it with class attributes (or
+    ``as_view(**attributes)``), and override the ``get_*`` methods for
+    more.
+    """
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = self.get_form()
+        return self.render_to_response(self.get_context_data(form=form))
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        """:meth:`SearchMixin.get_context_data`, with the search made when the form asks for one."""
+        form: SearchForm = kwargs["form"]
+        if self.should_search(form):
+            kwargs = {**self.search(form), **kwargs}
+        return super().get_context_data(**kwargs)
+
+    def search(self, form: SearchForm) -> dict[str, Any]:
+        """Run the search of ``form``: the context entries of its results."""
+        paginator = self.get_paginator(self.get_results(form))
+        page_obj = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return self.results_context(form, page_obj)
+
+
+class AsyncSearchView(SearchMixin, View):
+    """:class:`SearchView` for async code: the same configuration, methods and context.
 
     ::
 
-        path("complete/", CompletionView.as_view(index="blog", field="suggest"))
+        class PostSearch(AsyncSearchView):
+            index = "blog"
+            model = Post
+            search_fields = ["title^3", "body"]
 
-    Completions are not written to the query log (each keystroke is a request).
+    The page's search is made with
+    :func:`~djangoes.search.execute.aexecute_search` (the connection's async
+    client), its objects are read with ``async for``, and the query log entry
+    and ``request.user`` are written and read in a thread: the event loop
+    never waits for the database. The template is rendered as Django renders
+    every ``TemplateResponse`` of an async view: in a thread.
     """
 
-    http_method_names = ["get", "head", "options"]
+    async def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = self.get_form()
+        found = await self.asearch(form) if self.should_search(form) else {}
+        return self.render_to_response(self.get_context_data(form=form, **found))
+
+    async def asearch(self, form: SearchForm) -> dict[str, Any]:
+        """Run the search of ``form``: the context entries of its results."""
+        paginator = self.get_paginator(self.get_results(form))
+        page_obj = await paginator.aget_page(self.request.GET.get(self.page_kwarg))
+        return self.results_context(form, page_obj)
+
+
+class CompletionMixin:
+    """What :class:`CompletionView` and :class:`AsyncCompletionView` share."""
+
+    http_method_names: Sequence[str] = ["get", "head", "options"]
 
     #: The ``ES_INDICES`` key and its ``completion`` field.
     index: str = ""
@@ -299,18 +354,57 @@ class CompletionView(View):
     #: The request parameter holding what was typed.
     param: str = "q"
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    def get_prefix(self, request: HttpRequest) -> str:
+        """What was typed (``""``: nothing to complete); checks the configuration first."""
         if not self.index or not self.field:
             raise ImproperlyConfigured(
                 f"{type(self).__name__} needs an index (an ES_INDICES key) and the field "
                 "of its mapping of type 'completion'."
             )
-        prefix = request.GET.get(self.param, "").strip()
-        if not prefix:
-            return JsonResponse({"suggestions": []})
-        body = {
+        return request.GET.get(self.param, "").strip()
+
+    def get_completion_body(self, prefix: str) -> dict[str, Any]:
+        """The request body asking for the completions of ``prefix``."""
+        return {
             "_source": False,
             "suggest": completion_suggestion(prefix, self.field, size=self.size),
         }
-        search_query = execute_search(self.index, body, size=0, save=False)
-        return JsonResponse({"suggestions": completions(search_query.search_response)})
+
+    def completions_response(self, search_query: SearchQuery | None) -> JsonResponse:
+        found = completions(search_query.search_response) if search_query is not None else []
+        return JsonResponse({"suggestions": found})
+
+
+class CompletionView(CompletionMixin, View):
+    """``{"suggestions": [...]}``: completions of ``?q=`` from a ``completion`` field.
+
+    ::
+
+        path("complete/", CompletionView.as_view(index="blog", field="suggest"))
+
+    Completions are not written to the query log (each keystroke is a request).
+    """
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        prefix = self.get_prefix(request)
+        if not prefix:
+            return self.completions_response(None)
+        body = self.get_completion_body(prefix)
+        return self.completions_response(execute_search(self.index, body, size=0, save=False))
+
+
+class AsyncCompletionView(CompletionMixin, View):
+    """:class:`CompletionView` for async code (the search: ``aexecute_search``).
+
+    ::
+
+        path("complete/", AsyncCompletionView.as_view(index="blog", field="suggest"))
+    """
+
+    async def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        prefix = self.get_prefix(request)
+        if not prefix:
+            return self.completions_response(None)
+        body = self.get_completion_body(prefix)
+        found = await aexecute_search(self.index, body, size=0, save=False)
+        return self.completions_response(found)

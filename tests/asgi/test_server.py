@@ -2,15 +2,17 @@
 
 Concurrent requests to async views save posts (``acreate``, ``asave``,
 ``adelete``), which auto-sync sends after commit, and search them
-(``aexecute_search``, objects with ``async for``) against the running
-engine. The server's output must show no error (a ``SynchronousOnlyOperation``
-would be one), and stopping it closes the async clients cleanly.
+(``aexecute_search``, objects with ``async for``, and the pages of an
+``AsyncSearchView``) against the running engine. The server's output must
+show no error (a ``SynchronousOnlyOperation`` would be one), and stopping it
+closes the async clients cleanly.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -49,6 +51,11 @@ class Server:
         with urllib.request.urlopen(request, timeout=120) as answer:  # a safety net
             text = answer.read()
         return json.loads(text) if text else None
+
+    def page(self, path: str) -> str:
+        """The HTML of a GET of ``path``."""
+        with urllib.request.urlopen(self.url + path, timeout=120) as answer:  # a safety net
+            return str(answer.read().decode())
 
     def stop(self) -> str:
         """Stop the server as a service manager does (SIGTERM); returns its output."""
@@ -100,13 +107,45 @@ def server(tmp_path: Path, engine_url: str) -> Iterator[Server]:
                 print(process.communicate()[0])
 
 
+#: The authors of the posts, in turn (the django posts: 5 of Ada's, 5 of Bob's).
+AUTHORS = ["Ada", "Ada", "Bob", "Bob"]
+
+
+def check_page(query: str, html: str, titles: list[str]) -> None:
+    """The page of ``AsyncSearchView`` for ``query``: results, facets, pages, suggestion."""
+    results = re.findall(r"<article>(\d+)\. ([^:]+):", html)
+    ranks = [int(rank) for rank, _ in results]
+    found = {title for _, title in results}
+    total = re.search(r'<p id="total">(\d+)</p>', html)
+    facet = dict(re.findall(r'<a href="[^"]*">(\w+)</a> (\d+)</li>', html))
+    if query == "q=djnago":  # nothing found; "did you mean" links to the words found
+        assert '<p id="suggestion"><a href="?q=django">django</a></p>' in html, html
+        assert (total and total.group(1), results) == ("0", []), html
+        return
+    django_posts = titles[0::2]
+    if query == "q=django&author=Bob":
+        bobs = {t for i, t in enumerate(titles) if i % 2 == 0 and AUTHORS[i % 4] == "Bob"}
+        assert (total and total.group(1), ranks, found) == ("5", [1, 2, 3, 4, 5], bobs), html
+        assert '<li class="selected"><a href="?q=django">Bob</a> 5</li>' in html, html
+    elif query == "q=django":
+        assert (total and total.group(1), ranks) == ("10", [1, 2, 3, 4, 5]), html
+        assert found <= set(django_posts)
+        assert '<a rel="next" href="?q=django&amp;page=2">next</a>' in html, html
+    else:  # page 2
+        assert (total and total.group(1), ranks) == ("10", [6, 7, 8, 9, 10]), html
+        assert found <= set(django_posts)
+        assert 'rel="next"' not in html
+    assert facet == {"Ada": "5", "Bob": "5"}, html  # multi-select: Ada's stay counted
+
+
 @pytest.mark.postgres
 def test_concurrent_async_requests_against_the_running_engine(server: Server) -> None:
     titles = [f"async post {i}" if i % 2 else f"django post {i}" for i in range(20)]
     with ThreadPoolExecutor(max_workers=10) as pool:
         created = list(pool.map(
-            lambda title: server.request("POST", "posts", {"title": title, "author": "Ada"}),
-            titles,
+            lambda i: server.request("POST", "posts", {"title": titles[i],
+                                                       "author": AUTHORS[i % 4]}),
+            range(len(titles)),
         ))  # fmt: skip
         # the saves were synced after their commits: every post is searchable
         assert server.request("GET", "state")["engine"] == 20
@@ -125,6 +164,14 @@ def test_concurrent_async_requests_against_the_running_engine(server: Server) ->
             ]
     assert len({found["logged"] for found in searches}) == 20  # each search logged
     assert server.request("GET", "state")["logged"] == 20
+
+    # the pages of an AsyncSearchView, many at a time
+    asked = ["q=django", "q=django&page=2", "q=django&author=Bob", "q=djnago"] * 5
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        pages = list(pool.map(server.page, ["page?" + query for query in asked]))
+    for query, html in zip(asked, pages, strict=True):
+        check_page(query, html, titles)
+    assert server.request("GET", "state")["logged"] == 40
 
     first, second = created[0]["pk"], created[2]["pk"]
     server.request("PUT", f"posts/{first}", {"title": "renamed"})

@@ -1,4 +1,8 @@
-"""Async views of the ASGI test server: searches, saves and deletes, all in the event loop."""
+"""Async views of the ASGI test server: searches, saves and deletes, all in the event loop.
+
+``page`` is djangoes' AsyncSearchView: a search page with facets, "did you
+mean" and pagination, rendered from ``testapp/post_search.html``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from djangoes import connections
 from djangoes.models import SearchQuery, aexecute_count, aexecute_search
+from djangoes.search.facets import TermsFacet
+from djangoes.views import AsyncSearchView
 from tests.testapp.models import Author, Post
 
 
@@ -32,6 +38,20 @@ async def search(request: HttpRequest) -> JsonResponse:
 
 
 # --8<-- [end:view]
+
+
+# --8<-- [start:search-view]
+class PostSearch(AsyncSearchView):
+    index = "blog"
+    model = Post
+    search_fields = ["title"]
+    facets = [TermsFacet("author")]
+    suggest_field = "title"
+    paginate_by = 5
+    template_name = "testapp/post_search.html"
+
+
+# --8<-- [end:search-view]
 
 
 async def count(request: HttpRequest) -> JsonResponse:
@@ -69,6 +89,7 @@ async def state(request: HttpRequest) -> JsonResponse:
 
 urlpatterns = [
     path("search", search),
+    path("page", PostSearch.as_view()),
     path("count", count),
     path("posts", posts),
     path("posts/<int:pk>", post),

@@ -169,6 +169,32 @@ def test_close_all_closes_the_clients_of_running_loops(
     assert "Unclosed" not in caplog.text
 
 
+def test_a_loop_that_ends_closes_its_clients(
+    es_config: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Django runs an async view under WSGI (runserver) in a loop of its own, ended after it."""
+    conn = connections["default"]
+
+    async def view() -> bool:
+        return await conn.aping()  # the client's HTTP session is open; nobody closes it
+
+    assert async_to_sync(view)() is True
+    assert async_to_sync(view)() is True
+    gc.collect()  # aiohttp reports a session nobody closed when it is collected
+    assert "Unclosed" not in caplog.text
+    assert len(conn._clients_by_loop()) == 0  # nothing kept for the ended loops
+
+    async def closed_first() -> bool:
+        await conn.aping()
+        await conn.aclose()  # closed once: the loop's shutdown leaves it alone
+        return await conn.aping()
+
+    assert async_to_sync(closed_first)() is True
+    gc.collect()
+    assert "Unclosed" not in caplog.text
+    assert len(conn._clients_by_loop()) == 0
+
+
 def test_an_unreachable_cluster(settings: Any) -> None:
     settings.ES_SERVERS = {
         "default": {"HOSTS": [closed_port_url()], "INDICES": [], "PARAMS": {"max_retries": 0}}

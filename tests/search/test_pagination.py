@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.paginator import EmptyPage, Paginator
 from django.template import Context, Template
 
+from djangoes import connections
 from djangoes.backends.abstracts import Base
 from djangoes.search.models import SearchQuery
 from djangoes.search.results import Hit, SearchPaginator, SearchResults
@@ -60,6 +62,35 @@ def test_search_paginator_makes_one_request_per_page(posts: list[Post], logged: 
     assert [p.views for p in first] == [50, 30]
     assert len(searches(logged)) == 2
     assert SearchQuery.objects.filter(search_terms="all").count() == 2
+
+
+def test_async_pages_are_one_search_each_then_served_from_memory(
+    posts: list[Post], logged: Base
+) -> None:
+    """``aget_page()``/``apage()``/``afetch()`` in an event loop, where the ORM may not be used."""
+    results = SearchResults("blog", BY_VIEWS, queryset=Post.objects.all())
+    paginator = SearchPaginator(results, 2)
+
+    async def main() -> tuple[Any, Any, Any, list[str]]:
+        try:
+            page = await paginator.aget_page(3)
+            again = await paginator.apage(3)  # the page fetched last: no request
+            with pytest.raises(EmptyPage):
+                await paginator.apage(4)
+            first = await results.afetch(0, 2)
+            return page, again, first, searches(logged)  # the requests of the loop's thread
+        finally:
+            await connections.aclose_all()
+
+    page, again, first, requests = async_to_sync(main)()
+    assert [(p.search_rank, p.views) for p in page] == [(5, 5)]
+    assert list(again) == list(page)
+    assert (paginator.count, paginator.num_pages) == (5, 3)  # from the responses
+    assert [p.views for p in first] == [50, 30]
+    assert [p.views for p in results[1:2]] == [30]  # served from the page fetched last
+    # pages 3 and 1, each logged (page 3 ended the results: no page 4 was asked for)
+    assert len(requests) == 2
+    assert [sq.page_slice for sq in SearchQuery.objects.order_by("pk")] == [(4, 2), (0, 2)]
 
 
 def test_get_page_falls_back_like_any_paginator(posts: list[Post]) -> None:

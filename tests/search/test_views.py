@@ -1,4 +1,11 @@
-"""SearchView and CompletionView on a running engine, SearchForm's validation."""
+"""SearchView and CompletionView on a running engine, SearchForm's validation.
+
+Every view test runs twice: with the sync view, and with its async twin
+(AsyncSearchView, AsyncCompletionView) run as Django runs an async view, in
+an event loop where touching the database raises ``SynchronousOnlyOperation``.
+The async requests' ``request.user`` is lazy, as under ASGI: loading it in
+the loop would fail. Both must give the same context.
+"""
 
 from __future__ import annotations
 
@@ -6,41 +13,65 @@ import json
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
 from django.core.paginator import Page
 from django.http import QueryDict
 from django.template.response import TemplateResponse
-from django.test import RequestFactory
+from django.test import AsyncRequestFactory, RequestFactory
+from django.utils.functional import SimpleLazyObject
 
 from djangoes import connections
 from djangoes.backends.abstracts import Base
 from djangoes.forms import SearchForm
 from djangoes.search.facets import TermsFacet
 from djangoes.search.models import SearchQuery
-from djangoes.views import CompletionView, SearchView
+from djangoes.views import (
+    AsyncCompletionView,
+    AsyncSearchView,
+    CompletionMixin,
+    CompletionView,
+    SearchMixin,
+    SearchView,
+)
 from tests.testapp.models import Post
 
 pytestmark = pytest.mark.django_db
 
+POST_SEARCH = {
+    "index": "blog",
+    "model": Post,
+    "search_fields": ["title^3", "body"],
+    "facets": [TermsFacet("author")],
+    "highlight": {"fields": {"body": {}}},
+    "suggest_field": "body",
+    "paginate_by": 2,
+}
 
-class PostSearch(SearchView):
-    index = "blog"
-    model = Post
-    search_fields = ["title^3", "body"]
-    facets = [TermsFacet("author")]
-    highlight = {"fields": {"body": {}}}
-    suggest_field = "body"
-    paginate_by = 2
+
+@pytest.fixture(params=[SearchView, AsyncSearchView], ids=["sync", "async"])
+def post_search(request: pytest.FixtureRequest) -> type[SearchMixin]:
+    """``PostSearch``: the view of the tests, on SearchView and on AsyncSearchView."""
+    return type("PostSearch", (request.param,), dict(POST_SEARCH))
 
 
-def get(view: type[SearchView], user: Any = None, **params: Any) -> TemplateResponse:
+def get(view: type[SearchMixin], user: Any = None, **params: Any) -> TemplateResponse:
     """The view's response to ``GET /?params`` (list values repeat the parameter)."""
-    request = RequestFactory().get("/search/", params)
-    request.user = user or AnonymousUser()
-    response = view.as_view()(request)
+    if not view.view_is_async:  # type: ignore[attr-defined]
+        request = RequestFactory().get("/search/", params)
+        request.user = user or AnonymousUser()
+        response = view.as_view()(request)  # type: ignore[attr-defined]
+    else:
+        request = AsyncRequestFactory().get("/search/", params)
+        pk = user.pk if user is not None else None
+        request.user = SimpleLazyObject(  # loaded from the database on first use, as under ASGI
+            lambda: get_user_model().objects.get(pk=pk) if pk is not None else AnonymousUser()
+        )
+        response = async_to_sync(view.as_view())(request)  # type: ignore[attr-defined]
     assert isinstance(response, TemplateResponse)
-    response.render()
+    response.render()  # as Django's handlers do, outside the event loop
     return response
 
 
@@ -50,9 +81,9 @@ def query_of(url: str) -> dict[str, list[str]]:
 
 
 def test_the_page_has_the_objects_in_hit_order_with_highlights_page_facets_and_log(
-    posts: list[Post], user: Any
+    post_search: type[SearchMixin], posts: list[Post], user: Any
 ) -> None:
-    response = get(PostSearch, user, q="django")
+    response = get(post_search, user, q="django")
     context = response.context_data
     assert context is not None
     search_query: SearchQuery = context["search_query"]
@@ -81,22 +112,24 @@ def test_the_page_has_the_objects_in_hit_order_with_highlights_page_facets_and_l
     assert f"1. {found[0].title}: " in html
     assert '<a rel="next" href="?q=django&amp;page=2">' in html
 
-    second = get(PostSearch, user, q="django", page="2").context_data
+    second = get(post_search, user, q="django", page="2").context_data
     assert second is not None
     assert [p.search_rank for p in second["post_list"]] == [3]
     assert SearchQuery.objects.count() == 2  # a search per page
 
 
-def test_entries_with_every_word_come_first(posts: list[Post]) -> None:
-    context = get(PostSearch, q="django search").context_data
+def test_entries_with_every_word_come_first(
+    post_search: type[SearchMixin], posts: list[Post]
+) -> None:
+    context = get(post_search, q="django search").context_data
     assert context is not None
     titles = [post.title for post in context["post_list"]]
     assert sorted(titles) == ["Django search pagination", "Searching with Django"]
 
 
-def test_facets_are_multi_select(posts: list[Post]) -> None:
+def test_facets_are_multi_select(post_search: type[SearchMixin], posts: list[Post]) -> None:
     """A chosen author narrows the results; the other authors stay listed with their counts."""
-    context = get(PostSearch, q="django", author="Ada").context_data
+    context = get(post_search, q="django", author="Ada").context_data
     assert context is not None
     assert {post.author.name for post in context["post_list"]} == {"Ada"}
     assert context["search_query"].total_hits == 1
@@ -108,14 +141,16 @@ def test_facets_are_multi_select(posts: list[Post]) -> None:
     assert query_of(buckets["Bob"].url) == {"q": ["django"], "author": ["Ada", "Bob"]}
     assert query_of(buckets["Ada"].url) == {"q": ["django"]}
 
-    both = get(PostSearch, q="django", author=["Ada", "Bob"]).context_data
+    both = get(post_search, q="django", author=["Ada", "Bob"]).context_data
     assert both is not None
     assert both["search_query"].total_hits == 3
     assert {b.key for b in both["facets"][0].selected} == {"Ada", "Bob"}
 
 
-def test_a_chosen_value_no_result_has_is_still_listed(posts: list[Post]) -> None:
-    context = get(PostSearch, q="pasta", author="Ada").context_data
+def test_a_chosen_value_no_result_has_is_still_listed(
+    post_search: type[SearchMixin], posts: list[Post]
+) -> None:
+    context = get(post_search, q="pasta", author="Ada").context_data
     assert context is not None
     assert context["search_query"].total_hits == 0
     buckets = {
@@ -124,8 +159,10 @@ def test_a_chosen_value_no_result_has_is_still_listed(posts: list[Post]) -> None
     assert buckets == {"Cy": (1, False), "Ada": (0, True)}
 
 
-def test_a_chosen_value_beyond_the_facet_size_is_listed_with_its_count(posts: list[Post]) -> None:
-    class OneAuthor(PostSearch):
+def test_a_chosen_value_beyond_the_facet_size_is_listed_with_its_count(
+    post_search: type[SearchMixin], posts: list[Post]
+) -> None:
+    class OneAuthor(post_search):
         facets = [TermsFacet("author", size=1)]
 
     context = get(OneAuthor, q="django").context_data
@@ -139,15 +176,19 @@ def test_a_chosen_value_beyond_the_facet_size_is_listed_with_its_count(posts: li
     ]
 
 
-def test_a_misspelt_search_gets_did_you_mean(posts: list[Post]) -> None:
-    context = get(PostSearch, q="djnago serch", author="Bob").context_data
+def test_a_misspelt_search_gets_did_you_mean(
+    post_search: type[SearchMixin], posts: list[Post]
+) -> None:
+    context = get(post_search, q="djnago serch", author="Bob").context_data
     assert context is not None
     assert context["suggestion"] == "django search"
     assert query_of(context["suggestion_url"]) == {"q": ["django search"], "author": ["Bob"]}
 
 
-def test_the_term_suggester_corrects_word_by_word(posts: list[Post]) -> None:
-    class TermSearch(PostSearch):
+def test_the_term_suggester_corrects_word_by_word(
+    post_search: type[SearchMixin], posts: list[Post]
+) -> None:
+    class TermSearch(post_search):
         suggest_phrase = False
 
     context = get(TermSearch, q="djnago admin").context_data
@@ -155,15 +196,17 @@ def test_the_term_suggester_corrects_word_by_word(posts: list[Post]) -> None:
     assert context["suggestion"] == "django admin"
 
 
-def test_without_words_or_choices_only_the_form_is_shown(posts: list[Post]) -> None:
-    context = get(PostSearch).context_data
+def test_without_words_or_choices_only_the_form_is_shown(
+    post_search: type[SearchMixin], posts: list[Post]
+) -> None:
+    context = get(post_search).context_data
     assert context is not None
     assert context["search_query"] is None
     assert "page_obj" not in context
     assert isinstance(context["form"], SearchForm)
     assert not SearchQuery.objects.exists()
 
-    class Everything(PostSearch):
+    class Everything(post_search):
         search_everything = True
 
     context = get(Everything).context_data
@@ -171,8 +214,8 @@ def test_without_words_or_choices_only_the_form_is_shown(posts: list[Post]) -> N
     assert context["search_query"].total_hits == 5
 
 
-def test_choices_alone_search(posts: list[Post]) -> None:
-    context = get(PostSearch, author="Bob").context_data
+def test_choices_alone_search(post_search: type[SearchMixin], posts: list[Post]) -> None:
+    context = get(post_search, author="Bob").context_data
     assert context is not None
     assert {post.title for post in context["object_list"]} == {
         "Django admin tips",
@@ -180,14 +223,22 @@ def test_choices_alone_search(posts: list[Post]) -> None:
     }
 
 
-def test_a_page_out_of_range_shows_the_last_one(posts: list[Post]) -> None:
-    context = get(PostSearch, q="django", page="99").context_data
+@pytest.mark.parametrize(("page", "shown"), [("99", 2), ("0", 2), ("two", 1), ("", 1)])
+def test_a_page_out_of_range_shows_the_last_or_first_one(
+    post_search: type[SearchMixin], posts: list[Post], page: str, shown: int
+) -> None:
+    context = get(post_search, q="django", page=page).context_data
     assert context is not None
-    assert context["page_obj"].number == 2
+    assert context["page_obj"].number == shown
+    ranks = [post.search_rank for post in context["post_list"]]
+    assert ranks == ([1, 2] if shown == 1 else [3])
+    assert context["search_query"].pk == SearchQuery.objects.latest("pk").pk
 
 
-def test_without_a_model_the_results_are_hits(posts: list[Post]) -> None:
-    class HitSearch(PostSearch):
+def test_without_a_model_the_results_are_hits(
+    post_search: type[SearchMixin], posts: list[Post]
+) -> None:
+    class HitSearch(post_search):
         model = None
         template_name = "testapp/post_search.html"
 
@@ -198,8 +249,10 @@ def test_without_a_model_the_results_are_hits(posts: list[Post]) -> None:
     assert "post_list" not in context
 
 
-def test_filters_narrow_results_and_counts(posts: list[Post]) -> None:
-    class Popular(PostSearch):
+def test_filters_narrow_results_and_counts(
+    post_search: type[SearchMixin], posts: list[Post]
+) -> None:
+    class Popular(post_search):
         def get_filters(self, form: SearchForm) -> list[dict[str, Any]]:
             return [{"range": {"views": {"gte": 20}}}]
 
@@ -218,9 +271,9 @@ def test_filters_narrow_results_and_counts(posts: list[Post]) -> None:
     ],
 )
 def test_a_view_missing_its_configuration_says_what_to_add(
-    blog_index: Base, attributes: dict[str, Any], message: str
+    post_search: type[SearchMixin], blog_index: Base, attributes: dict[str, Any], message: str
 ) -> None:
-    view = type("PostSearch", (PostSearch,), attributes)
+    view = type("PostSearch", (post_search,), attributes)
     with pytest.raises(ImproperlyConfigured) as info:
         get(view, q="django")
     assert message in str(info.value)
@@ -239,9 +292,9 @@ def test_a_facet_named_like_the_search_box_is_refused() -> None:
     ],
 )
 def test_bad_choices_are_form_errors_and_nothing_is_searched(
-    posts: list[Post], values: list[str], error: str
+    post_search: type[SearchMixin], posts: list[Post], values: list[str], error: str
 ) -> None:
-    context = get(PostSearch, q="django", author=values).context_data
+    context = get(post_search, q="django", author=values).context_data
     assert context is not None
     assert context["form"].errors == {"author": [error]}
     assert context["search_query"] is None
@@ -282,17 +335,34 @@ def words(settings: Any, engine_url: str) -> Base:
     return conn
 
 
-def test_completions_of_what_is_typed(words: Base) -> None:
-    view = CompletionView.as_view(index="words", field="name", size=3)
-    response = view(RequestFactory().get("/complete/", {"q": " par "}))
+COMPLETION_VIEWS = pytest.mark.parametrize(
+    "completion_view", [CompletionView, AsyncCompletionView], ids=["sync", "async"]
+)
+
+
+def complete(view: type[CompletionMixin], **params: Any) -> Any:
+    """The view's answer to ``GET /complete/?params``."""
+    if not view.view_is_async:  # type: ignore[attr-defined]
+        response = view.as_view()(RequestFactory().get("/complete/", params))  # type: ignore[attr-defined]
+    else:
+        request = AsyncRequestFactory().get("/complete/", params)
+        response = async_to_sync(view.as_view())(request)  # type: ignore[attr-defined]
     assert response.status_code == 200
-    assert json.loads(response.content) == {"suggestions": ["parse", "parser", "partial"]}
-    empty = view(RequestFactory().get("/complete/"))
-    assert json.loads(empty.content) == {"suggestions": []}
+    return json.loads(response.content)
+
+
+@COMPLETION_VIEWS
+def test_completions_of_what_is_typed(words: Base, completion_view: type[CompletionMixin]) -> None:
+    view = type("Complete", (completion_view,), {"index": "words", "field": "name", "size": 3})
+    assert complete(view, q=" par ") == {"suggestions": ["parse", "parser", "partial"]}
+    assert complete(view) == {"suggestions": []}
     assert not SearchQuery.objects.exists()  # keystrokes are not searches to log
 
 
-def test_a_completion_view_without_its_field_says_so() -> None:
-    view = CompletionView.as_view(index="words")
-    with pytest.raises(ImproperlyConfigured, match=r"needs an index .* and the field"):
-        view(RequestFactory().get("/complete/", {"q": "p"}))
+@COMPLETION_VIEWS
+def test_a_completion_view_without_its_field_says_so(
+    completion_view: type[CompletionMixin],
+) -> None:
+    view = type("Complete", (completion_view,), {"index": "words"})
+    with pytest.raises(ImproperlyConfigured, match=r"Complete needs an index .* and the field"):
+        complete(view, q="p")

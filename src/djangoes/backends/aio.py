@@ -12,7 +12,10 @@ One async client per connection and per event loop, created on first use in
 that loop. ``await connection.aclose()`` (or ``await connections.aclose_all()``)
 closes the clients of the running loop; :meth:`AsyncOperations.close` (what
 ``connections.close_all()`` calls) closes those of loops that still run and
-forgets those of closed loops.
+forgets those of closed loops. A loop that ends as ``asyncio.run()`` and
+asgiref's ``async_to_sync()`` end theirs (the loop of each async view Django
+runs under WSGI, or under ``runserver``) closes its clients itself, when it
+shuts down its async generators.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from djangoes.backends.api import (
@@ -50,13 +53,16 @@ class AsyncOperations:
     #: The async client class (a dotted path is imported when first needed).
     async_client_class: ClassVar[Any] = None
 
-    _async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any]
+    #: Loop -> (its client, the async generator closing it when the loop shuts down).
+    _async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, Any]]
 
     # -- the clients ------------------------------------------------------------
 
-    def _clients_by_loop(self) -> weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any]:
-        """Loop -> its client. A connection is shared by the threads (and loops) of a process."""
-        clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] | None
+    def _clients_by_loop(
+        self,
+    ) -> weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, Any]]:
+        """Loop -> its client and closer (the threads and loops of a process share a connection)."""
+        clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, Any]] | None
         clients = self.__dict__.get("_async_clients")
         if clients is None:
             with _creation_lock:
@@ -101,21 +107,50 @@ class AsyncOperations:
         """The async client of this connection for the running event loop (made on first use)."""
         loop = asyncio.get_running_loop()
         clients = self._clients_by_loop()
-        client = clients.get(loop)
-        if client is None:
+        entry = clients.get(loop)
+        closer = None
+        if entry is None:
             hosts = await self.async_hosts()
             with _creation_lock:
-                client = clients.get(loop)  # another task of this loop may have made it meanwhile
-                if client is None:
-                    client = clients[loop] = self.build_async_client(hosts)
-        return client
+                entry = clients.get(loop)  # another task of this loop may have made it meanwhile
+                if entry is None:
+                    client = self.build_async_client(hosts)
+                    closer = self._close_at_shutdown(weakref.ref(loop), client)
+                    entry = clients[loop] = (client, closer)
+            if closer is not None and entry[1] is closer:
+                await anext(closer)  # registered with the loop, suspended until it shuts down
+        return entry[0]
+
+    async def _close_at_shutdown(
+        self, loop: weakref.ref[asyncio.AbstractEventLoop], client: Any
+    ) -> AsyncIterator[None]:
+        """Suspended in ``loop`` until its async generators are shut down; then closes ``client``.
+
+        ``asyncio.run()`` and asgiref's ``async_to_sync()`` shut them down
+        before closing the loop: a loop made for one async view closes the
+        client it made. A client closed before (``aclose()``...) is left alone.
+        """
+        try:
+            yield
+        finally:
+            running = loop()
+            mine = False
+            if running is not None:
+                with _creation_lock:
+                    clients = self._clients_by_loop()
+                    entry = clients.get(running)
+                    if entry is not None and entry[0] is client:
+                        del clients[running]
+                        mine = True
+            if mine:
+                await client.close()
 
     async def aclose(self) -> None:
         """Close the async client of the running event loop (a new one is made on next use)."""
         with _creation_lock:
-            client = self._clients_by_loop().pop(asyncio.get_running_loop(), None)
-        if client is not None:
-            await client.close()
+            entry = self._clients_by_loop().pop(asyncio.get_running_loop(), None)
+        if entry is not None:
+            await entry[0].close()
 
     def close_async_clients(self) -> None:
         """Close the async clients of every loop from outside them (for ``close()``).
@@ -132,7 +167,7 @@ class AsyncOperations:
             running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
             running = None
-        for loop, client in items:
+        for loop, (client, _closer) in items:
             if loop.is_closed():
                 continue
             if loop is running:

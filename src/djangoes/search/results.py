@@ -18,13 +18,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.core.paginator import Page, Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import models
 from django.db.models import FloatField, IntegerField, Value
 
 from djangoes import connections
 from djangoes.exceptions import ConfigurationError
-from djangoes.search.execute import NOT_COUNTED_KEYS, as_body, execute_search, total_of
+from djangoes.search.execute import (
+    NOT_COUNTED_KEYS,
+    aexecute_search,
+    as_body,
+    execute_search,
+    total_of,
+)
 from djangoes.search.models import SearchQuery
 from djangoes.search.sql import HitLookup
 
@@ -464,29 +470,51 @@ class SearchResults:
         ``ValueError`` for negative positions, and what
         :func:`~djangoes.search.execute.execute_search` raises.
         """
+        stop, served = self._served(start, stop)
+        if served is not None:
+            return served
+        search_query = execute_search(self.index, self.query, **self._search_kwargs(start, stop))
+        return self._keep(start, stop, search_query, self._items(search_query))
+
+    async def afetch(self, start: int, stop: int) -> ResultList:
+        """:meth:`fetch` for async code, with :func:`~djangoes.search.execute.aexecute_search`.
+
+        The objects of the hits are read with ``async for``; after it, the
+        page is served from memory to the sync methods (``len()``, slices,
+        a :class:`SearchPaginator`'s pages) without any request.
+        """
+        stop, served = self._served(start, stop)
+        if served is not None:
+            return served
+        search_query = await aexecute_search(
+            self.index, self.query, **self._search_kwargs(start, stop)
+        )
+        return self._keep(start, stop, search_query, await self._aitems(search_query))
+
+    def _served(self, start: int, stop: int) -> tuple[int, ResultList | None]:
+        """``stop`` within ``max_results``, and the slice if no search is needed for it."""
         if start < 0 or stop < 0:
             raise ValueError("SearchResults does not support negative indexing.")
         stop = min(stop, self.max_results)
         window = self._window
         if window is not None and window.covers(start, stop):
-            return window.slice(start, stop)
+            return stop, window.slice(start, stop)
         if stop <= start:
-            return ResultList([], window.search_query if window is not None else None)
-        search_query = execute_search(
-            self.index,
-            self.query,
-            size=stop - start,
-            from_=start,
-            user=self.user,
-            search_terms=self.search_terms,
-            reference=self.reference,
-            save=self.save,
-            using=self.using,
-            params=self.params,
-        )
-        self._window = window = _Window(
-            start, stop - start, self._items(search_query), search_query
-        )
+            return stop, ResultList([], window.search_query if window is not None else None)
+        return stop, None
+
+    def _search_kwargs(self, start: int, stop: int) -> dict[str, Any]:
+        return {
+            "size": stop - start, "from_": start, "user": self.user,
+            "search_terms": self.search_terms, "reference": self.reference, "save": self.save,
+            "using": self.using, "params": self.params,
+        }  # fmt: skip
+
+    def _keep(
+        self, start: int, stop: int, search_query: SearchQuery, items: list[Any]
+    ) -> ResultList:
+        """Keep the page fetched (``items``: one per hit) and return its slice."""
+        self._window = window = _Window(start, stop - start, items, search_query)
         return window.slice(start, stop)
 
     def _items(self, search_query: SearchQuery) -> list[Any]:
@@ -496,6 +524,20 @@ class SearchResults:
         objects = {
             obj.search_rank: obj for obj in queryset_from_search_query(self.queryset, search_query)
         }
+        return self._by_rank(search_query, objects)
+
+    async def _aitems(self, search_query: SearchQuery) -> list[Any]:
+        """:meth:`_items`, reading the objects with ``async for``."""
+        if self.queryset is None:
+            return list(hits_of(search_query))
+        objects = {
+            obj.search_rank: obj
+            async for obj in queryset_from_search_query(self.queryset, search_query)
+        }
+        return self._by_rank(search_query, objects)
+
+    @staticmethod
+    def _by_rank(search_query: SearchQuery, objects: dict[int, Any]) -> list[Any]:
         return [objects.get(int(hit["rank"])) for hit in search_query.hits]
 
     def _count_hits(self) -> int:
@@ -572,15 +614,27 @@ class SearchPaginator(_Paginator):
             )
         super().__init__(object_list, per_page, *args, **kwargs)
 
-    def _prefetch(self, number: Any) -> None:
-        """Fetch page ``number`` before the Paginator asks for the total."""
+    def _window_of(self, number: Any) -> tuple[int, int] | None:
+        """Positions of page ``number``'s hits (None when it is not a whole number >= 1)."""
         try:
             page = int(number)
         except (TypeError, ValueError):
-            return  # the Paginator reports it (PageNotAnInteger)
-        if page >= 1:
-            start = (page - 1) * int(self.per_page)
-            self.object_list.fetch(start, start + int(self.per_page) + self.orphans)
+            return None  # the Paginator reports it (PageNotAnInteger)
+        if page < 1:
+            return None
+        start = (page - 1) * int(self.per_page)
+        return start, start + int(self.per_page) + self.orphans
+
+    def _prefetch(self, number: Any) -> None:
+        """Fetch page ``number`` before the Paginator asks for the total."""
+        window = self._window_of(number)
+        if window is not None:
+            self.object_list.fetch(*window)
+
+    async def _aprefetch(self, number: Any) -> None:
+        window = self._window_of(number)
+        if window is not None:
+            await self.object_list.afetch(*window)
 
     def page(self, number: Any) -> _Page:
         """The page ``number`` (one search request); raises as ``Paginator.page`` does."""
@@ -591,3 +645,25 @@ class SearchPaginator(_Paginator):
         """The page ``number``, or the first/last page when it is not valid."""
         self._prefetch(number)
         return super().get_page(number)
+
+    async def apage(self, number: Any) -> _Page:
+        """:meth:`page` for async code: the search is made with ``aexecute_search``.
+
+        Named as Django 6's ``AsyncPaginator.apage()``; the page returned is
+        an ordinary ``Page``, its objects already read.
+        """
+        await self._aprefetch(number)
+        return self.page(number)
+
+    async def aget_page(self, number: Any) -> _Page:
+        """:meth:`get_page` for async code (see :meth:`apage`)."""
+        # not a page number: the first page, which also tells how many there are
+        await self._aprefetch(number if self._window_of(number) is not None else 1)
+        try:
+            number = self.validate_number(number)
+        except PageNotAnInteger:
+            number = 1
+        except EmptyPage:
+            number = self.num_pages
+        await self._aprefetch(number)  # served from memory when it was fetched above
+        return self.page(number)
