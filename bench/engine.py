@@ -108,3 +108,53 @@ def _status_kib(pid: int | str, key: str) -> int:
         if line.startswith(key + ":"):
             return int(line.split()[1])
     raise KeyError(f"{key} is not in /proc/{pid}/status")
+
+
+@dataclass
+class OpenSearchNode:
+    """A real OpenSearch node, one for the whole run; each measurement gets it emptied.
+
+    ``pid`` (when the node runs on this machine and is known) lets a report
+    give the engine's CPU time; a JVM's peak memory is its heap, not a figure
+    of the library measured, so none is read.
+    """
+
+    url: str
+    pid: int | None = None
+    version: str = ""
+
+    def connect(self, timeout: float = 120.0) -> OpenSearchNode:
+        """Wait for the node to answer (yellow or green); fills in its version."""
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            try:
+                info = self._get("/")
+                self._get("/_cluster/health?wait_for_status=yellow&timeout=10s")
+                self.version = (
+                    f"{info['version'].get('distribution', '')} {info['version']['number']}"
+                )
+                return self
+            except (OSError, ValueError, KeyError) as exc:
+                last = exc
+                time.sleep(1.0)
+        raise EngineError(f"OpenSearch at {self.url} did not answer within {timeout} s: {last}")
+
+    def reset(self) -> None:
+        """Delete every index but the system ones, so a measurement starts on an empty node."""
+        indices = self._get("/_cat/indices?format=json&expand_wildcards=open,closed")
+        names = [entry["index"] for entry in indices if not entry["index"].startswith(".")]
+        if names:
+            self._request("DELETE", "/" + ",".join(names))
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.pid) if self.pid else 0.0
+
+    def _get(self, path: str) -> Any:
+        return self._request("GET", path)
+
+    def _request(self, method: str, path: str) -> Any:
+        from urllib.request import Request, urlopen
+
+        with urlopen(Request(self.url.rstrip("/") + path, method=method), timeout=60) as reply:
+            return json.loads(reply.read() or b"null")

@@ -1,16 +1,20 @@
-"""The benchmark's main process: plan, engines, workers, repeats, results, report.
+"""The benchmark's main process: plan, engines, rounds, workers, results, report.
 
 Run inside the benchmark's environment (``python -m bench`` gets there)::
 
-    python -m bench.run [--quick] [--db sqlite,postgresql] [--only reindex,scaling,...]
-                        [--output DIR] [--report-only RESULTS.json]
+    python -m bench.run [--engine opensearch,embedded] [--db sqlite,postgresql]
+                        [--only reindex,scaling,saves,search,profile] [--rounds 5]
+                        [--scale 1] [--embedded-scale 0.05] [--check]
+                        [--opensearch-url URL] [--output DIR] [--report-only RESULTS.json]
 
-Every measurement runs in a fresh worker process (:mod:`bench.worker`) with a
-fresh engine, and the variants compared with each other are interleaved
-(the order rotates at each repeat) so that a change of load on the machine
-hits them all alike. Results go to ``build/bench/results.json``; the report
-to ``docs/benchmarks.md`` and ``docs/images/benchmarks.png`` (with
-``--quick``: to ``build/bench/``).
+Every measurement runs in a fresh worker process (:mod:`bench.worker`) on an
+empty engine: a fresh osmem-server for the embedded engine, the one
+OpenSearch node of the run with its indices deleted for the real one. A
+*round* runs every variant of every scenario once; the order of the
+variants rotates from round to round, so a change of load on the machine
+hits them all alike, and every figure compared is a median over the rounds.
+Results go to ``build/bench/results.json`` after every round; the report to
+``docs/benchmarks.md`` for a full run, else to ``build/bench/``.
 """
 
 from __future__ import annotations
@@ -31,75 +35,63 @@ from pathlib import Path
 from typing import Any
 
 from bench.data import ROOT, Database, create_database, database_for, postgres_unavailable
-from bench.engine import Engine, peak_rss
+from bench.engine import Engine, EngineError, OpenSearchNode, peak_rss
 from bench.worker import RESULT_PREFIX
 
 BUILD = ROOT / "build" / "bench"
-#: Fraction of the issue's row counts run by default (see the report for why).
-DEFAULT_SCALE = 0.05
-SCENARIOS = ("reindex", "scaling", "autosync", "search", "profile")
-#: Run only when asked (``--only engine``): the engine alone with other bulk sizes
-#: and concurrent senders, to see what the engine rewards.
-EXTRA_SCENARIOS = ("engine",)
-#: (documents per bulk request, concurrent senders, external versions) of the engine scenario.
-ENGINE_SETTINGS = (
-    (500, 1, False),
-    (500, 1, True),
-    (1_000, 1, False),
-    (2_000, 1, False),
-    (500, 2, False),
-    (2_000, 2, False),
-)
-#: Variants of the full reindex, in the order they are shown.
-REINDEX_VARIANTS = ("orm", "engine", "djangoes", "esdjango", "dsl")
-#: On PostgreSQL: the engine alone does not read the database, SQLite's figure serves.
-PG_REINDEX_VARIANTS = ("orm", "djangoes", "esdjango", "dsl")
-#: Variants of the auto-sync scenario: (library, djangoes ON_ERROR or "", QUEUE_SEND or "").
-AUTOSYNC_VARIANTS = {
-    "none": ("none", "", ""),
-    "djangoes": ("djangoes", "", ""),
-    "djangoes_direct": ("djangoes", "raise", ""),
-    "djangoes_background": ("djangoes", "", "background"),
-    "esdjango": ("esdjango", "", ""),
-    "dsl": ("dsl", "", ""),
-}
+SCENARIOS = ("reindex", "scaling", "saves", "search", "profile")
+#: Real OpenSearch first: its figures lead the report.
+ENGINES = ("opensearch", "embedded")
+#: The peers on each engine, each through its own client.
+PEERS = {"embedded": ("esdjango", "dsl"), "opensearch": ("osdsl", "modelsearch")}
+#: The engine alone: (documents per request, senders) of helpers.bulk (1 sender)
+#: or helpers.parallel_bulk (2), sending pre-built documents. The fastest is the
+#: ceiling the reindex target compares with.
+BULK_CONFIGS = ((500, 1), (2_000, 1), (5_000, 1), (2_000, 2))
+#: The issue's sizes: full reindex, scaling, memory (on the real engine).
+ISSUE_REINDEX_ROWS = 100_000
+ISSUE_SCALING_ROWS = (25_000, 50_000, 100_000, 200_000)
+ISSUE_MEMORY_ROWS = (50_000, 200_000)
+#: The embedded engine indexes a few hundred to a thousand documents per
+#: second and keeps 30-50 KiB per document: it runs a fraction of the sizes.
+DEFAULT_EMBEDDED_SCALE = 0.05
+
+
+def bulk_variant(chunk: int, senders: int) -> str:
+    return f"bulk{chunk}x{senders}"
 
 
 class BenchmarkFailed(RuntimeError):
     """A measurement failed; the message says which and why."""
 
 
-#: The sizes of the issue: full reindex, scaling, memory.
-ISSUE_REINDEX_ROWS = 100_000
-ISSUE_SCALING_ROWS = (25_000, 50_000, 100_000, 200_000)
-ISSUE_MEMORY_ROWS = (50_000, 200_000)
-#: The smallest sizes the memory comparison uses (see make_plan).
-MIN_MEMORY_ROWS = (10_000, 40_000)
+@dataclass(frozen=True)
+class Sizes:
+    """Row counts of one engine's runs."""
+
+    scale: float
+    reindex_rows: int
+    scaling_rows: tuple[int, ...]
+    memory_rows: tuple[int, int]
 
 
 @dataclass(frozen=True)
 class Plan:
-    """What to measure, how big, how often, and within how much time."""
+    """What to measure, how big and how often."""
 
-    #: Fraction of the issue's row counts (1.0: 100,000-row reindex, 25k-200k scaling).
-    scale: float
-    reindex_rows: int
-    #: Sizes of djangoes' reindex for scaling (reindex_rows among them).
-    scaling_rows: tuple[int, ...]
-    #: The two sizes whose peak memory is compared (among scaling_rows).
-    memory_rows: tuple[int, int]
+    engines: tuple[str, ...]
+    vendors: tuple[str, ...]
+    scenarios: tuple[str, ...]
+    sizes: dict[str, Sizes]
+    rounds: int
     #: Rows of the work database of the save and search scenarios.
     work_rows: int
+    #: Saves in one transaction, and saves each in its own transaction.
     saves: int
-    save_repeats: int
+    each: int
     queries: int
-    profile_rows: int
-    profile_saves: int
-    #: Rounds of the reindex and scaling runs (their repeats): ``min_rounds``
-    #: always, more up to ``max_rounds`` while the budget allows.
-    min_rounds: int
-    max_rounds: int
-    #: Seconds the measurements may take (a later round starts only if it fits).
+    check: bool
+    #: Minutes after which no new round starts (0: no limit).
     budget: float
 
 
@@ -107,56 +99,73 @@ def _scaled(rows: int, scale: float) -> int:
     return max(500, round(rows * scale / 500) * 500)
 
 
-def make_plan(*, scale: float, budget: float, quick: bool) -> Plan:
-    """The plan for ``scale`` of the issue's sizes (``quick``: one small round)."""
-    # Peak memory is compared past the start, where buffers (a chunk, the
-    # requests waiting to be sent) are still filling: at least 10,000 and
-    # 40,000 rows, whatever the scale.
-    memory = (
-        max(_scaled(ISSUE_MEMORY_ROWS[0], scale), MIN_MEMORY_ROWS[0]),
-        max(_scaled(ISSUE_MEMORY_ROWS[1], scale), MIN_MEMORY_ROWS[1]),
+def make_sizes(scale: float, *, check: bool) -> Sizes:
+    memory = (_scaled(ISSUE_MEMORY_ROWS[0], scale), _scaled(ISSUE_MEMORY_ROWS[1], scale))
+    scaling = () if check else tuple(sorted({_scaled(r, scale) for r in ISSUE_SCALING_ROWS}))
+    return Sizes(scale, _scaled(ISSUE_REINDEX_ROWS, scale), scaling, memory)
+
+
+def make_plan(args: argparse.Namespace) -> Plan:
+    check = bool(args.check)
+    engines = tuple(e.strip() for e in args.engine.split(",") if e.strip())
+    vendors = tuple(v.strip() for v in args.db.split(",") if v.strip())
+    default_only = "reindex,saves,search" if check else ",".join(SCENARIOS)
+    scenarios = tuple(s.strip() for s in (args.only or default_only).split(",") if s.strip())
+    scenarios = tuple("saves" if s == "autosync" else s for s in scenarios)
+    unknown = (
+        sorted(set(engines) - set(ENGINES))
+        + sorted(set(vendors) - {"sqlite", "postgresql"})
+        + sorted(set(scenarios) - set(SCENARIOS))
     )
-    scaling = tuple(
-        sorted(
-            {_scaled(rows, scale) for rows in ISSUE_SCALING_ROWS}
-            | ({*memory} if not quick else set())
-        )
-    )
+    if unknown:
+        raise SystemExit(f"unknown engine, database or scenario: {', '.join(unknown)}")
+    scale = args.scale if args.scale is not None else (0.05 if check else 1.0)
+    embedded = args.embedded_scale
+    if embedded is None:
+        embedded = 0.02 if check else DEFAULT_EMBEDDED_SCALE
     return Plan(
-        scale=scale,
-        reindex_rows=_scaled(ISSUE_REINDEX_ROWS, scale),
-        scaling_rows=scaling,
-        memory_rows=memory,
-        work_rows=1_000 if quick else 2_000,
-        saves=200 if quick else 1_000,
-        save_repeats=2 if quick else 3,
-        queries=30 if quick else 200,
-        profile_rows=_scaled(ISSUE_SCALING_ROWS[1], scale),
-        profile_saves=200 if quick else 1_000,
-        min_rounds=1 if quick else 2,
-        max_rounds=1 if quick else 3,
-        budget=budget,
+        engines=engines,
+        vendors=vendors,
+        scenarios=scenarios,
+        sizes={
+            "opensearch": make_sizes(scale, check=check),
+            "embedded": make_sizes(embedded, check=check),
+        },
+        rounds=args.rounds if args.rounds is not None else (3 if check else 5),
+        work_rows=1_000 if check else 2_000,
+        saves=200 if check else 1_000,
+        each=50 if check else 200,
+        queries=60 if check else 200,
+        check=check,
+        budget=args.budget,
     )
 
 
 @dataclass
 class Runner:
-    """Runs workers with fresh engines and keeps a log of what they printed."""
+    """Runs workers against an engine and keeps a log of what they printed."""
 
     log_dir: Path
+    opensearch: OpenSearchNode | None = None
     started: float = field(default_factory=time.monotonic)
-    engine_version: str = ""
+    embedded_version: str = ""
 
     @property
     def worker_log(self) -> Path:
         return self.log_dir / "workers.log"
 
     @contextmanager
-    def engine(self) -> Iterator[Engine]:
+    def engine(self, kind: str) -> Iterator[tuple[str, int | None, Engine | None]]:
+        """(url, pid, embedded engine or None) of an empty engine of ``kind``."""
+        if kind == "opensearch":
+            assert self.opensearch is not None
+            self.opensearch.reset()
+            yield self.opensearch.url, self.opensearch.pid, None
+            return
         engine = Engine.start(self.log_dir / "engine.log")
-        self.engine_version = engine.version
+        self.embedded_version = engine.version
         try:
-            yield engine
+            yield engine.url, engine.pid, engine
         finally:
             engine.stop()
 
@@ -166,39 +175,38 @@ class Runner:
         *,
         library: str,
         database: Database,
+        kind: str,
         with_engine: bool = True,
-        on_error: str = "",
-        queue_send: str = "",
+        environ: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Run ``task`` in a worker; its result, with the engine's peak memory."""
-        if not with_engine:
-            return self._run(task, library, database, None, on_error, queue_send)
-        with self.engine() as engine:
-            result = self._run(task, library, database, engine, on_error, queue_send)
-            result["engine_peak_rss"] = peak_rss(engine.pid)
-        return result
-
-    def _run(
-        self,
-        task: dict[str, Any],
-        library: str,
-        database: Database,
-        engine: Engine | None,
-        on_error: str,
-        queue_send: str = "",
-    ) -> dict[str, Any]:
+        """Run ``task`` in a worker against an empty engine of ``kind``; its result."""
         env = {
             **os.environ,
             **database.environ(),
+            **(environ or {}),
             "BENCH_LIBRARY": library,
+            "BENCH_ENGINE_KIND": kind,
             "DJANGO_SETTINGS_MODULE": "bench.project.settings",
-            "BENCH_DJANGOES_ON_ERROR": on_error,
-            "BENCH_DJANGOES_QUEUE_SEND": queue_send,
             "PYTHONHASHSEED": "0",
         }
-        if engine is not None:
-            env.update(BENCH_ENGINE_URL=engine.url, BENCH_ENGINE_PID=str(engine.pid))
-        what = f"{task['task']} {library} on {database.label}: {json.dumps(task)}"
+        if not with_engine:
+            return self._run(task, library, database, env)
+        with self.engine(kind) as (url, pid, embedded):
+            env.update(BENCH_ENGINE_URL=url)
+            if pid:
+                env.update(BENCH_ENGINE_PID=str(pid))
+            result = self._run(task, library, database, env)
+            if embedded is not None:
+                result["engine_peak_rss"] = peak_rss(embedded.pid)
+        return result
+
+    def _run(
+        self, task: dict[str, Any], library: str, database: Database, env: dict[str, str]
+    ) -> dict[str, Any]:
+        what = (
+            f"{task['task']} {library} on {env['BENCH_ENGINE_KIND']}/{database.label}: "
+            f"{json.dumps(task)}"
+        )
         started = time.monotonic()
         process = subprocess.run(
             [sys.executable, "-m", "bench.worker", json.dumps(task)],
@@ -228,137 +236,132 @@ class Runner:
         print(f"[{elapsed / 60:5.1f} min] {message}", flush=True)
 
 
-# -- scenarios ------------------------------------------------------------------
+# -- one round of each scenario ----------------------------------------------------
 
 
-def rotated(items: tuple[str, ...], by: int) -> list[str]:
-    shift = by % len(items)
-    return list(items[shift:] + items[:shift])
+def rotated(items: list[str], by: int) -> list[str]:
+    shift = by % len(items) if items else 0
+    return items[shift:] + items[:shift]
 
 
-def reindex_run(runner: Runner, database: Database, variant: str, rows: int) -> dict[str, Any]:
-    """One full reindex of ``rows`` books: a library, the ORM alone or the engine alone."""
-    kind = variant if variant in ("orm", "engine") else "library"
-    library = "none" if kind != "library" else variant
-    result = runner.run(
-        {"task": "reindex", "kind": kind, "rows": rows},
-        library=library,
-        database=database,
-        with_engine=kind != "orm",
-    )
-    runner.say(
-        f"  reindex {variant:9} {rows:>7,} rows on {database.label:10}: {result['seconds']:7.2f} s "
-        f"({result['docs_per_s']:,.0f} docs/s, peak RSS {result['peak_rss'] / 2**20:,.0f} MiB)"
-    )
-    return result
+def reindex_variants(kind: str, vendor: str) -> list[str]:
+    """The ORM alone, the engine alone (SQLite only: it reads no database), the libraries."""
+    engine_alone = [bulk_variant(c, s) for c, s in BULK_CONFIGS] if vendor == "sqlite" else []
+    return ["orm", *engine_alone, "djangoes", *PEERS[kind]]
+
+
+def reindex_task(variant: str, rows: int) -> tuple[dict[str, Any], str]:
+    """The worker task and library of a reindex variant."""
+    if variant == "orm":
+        return {"task": "reindex", "kind": "orm", "rows": rows}, "none"
+    if variant.startswith("bulk"):
+        chunk, senders = variant[4:].split("x")
+        task = {"task": "reindex", "kind": "engine", "rows": rows, "chunk": int(chunk),
+                "senders": int(senders)}  # fmt: skip
+        return task, "none"
+    return {"task": "reindex", "kind": "library", "rows": rows}, variant
 
 
 def reindex_round(
-    runner: Runner, plan: Plan, vendor: str, number: int, into: dict[str, Any]
+    runner: Runner, plan: Plan, kind: str, vendor: str, number: int, into: dict[str, Any]
 ) -> None:
-    """One run of every reindex variant (the engine alone on SQLite only: no database)."""
-    database = database_for(vendor, str(plan.reindex_rows))
-    variants = REINDEX_VARIANTS if vendor == "sqlite" else PG_REINDEX_VARIANTS
-    runner.say(f"Full reindex on {database.label}, round {number + 1}")
-    runs = into.setdefault("runs", {variant: [] for variant in variants})
-    into["rows"] = plan.reindex_rows
-    for variant in rotated(variants, number):
-        runs[variant].append(reindex_run(runner, database, variant, plan.reindex_rows))
-
-
-def scaling_round(
-    runner: Runner, plan: Plan, vendor: str, number: int, into: dict[str, Any]
-) -> None:
-    """djangoes' reindex at every scaling size but the reindex scenario's own."""
+    rows = plan.sizes[kind].reindex_rows
+    database = database_for(vendor, str(rows))
     runs = into.setdefault("runs", {})
-    sizes = [rows for rows in plan.scaling_rows if rows != plan.reindex_rows]
-    for rows in sizes if number % 2 == 0 else reversed(sizes):
-        database = database_for(vendor, str(rows))
-        runs.setdefault(str(rows), []).append(reindex_run(runner, database, "djangoes", rows))
-
-
-def scenario_autosync(runner: Runner, plan: Plan, vendor: str) -> dict[str, Any]:
-    database = database_for(vendor, "work")
-    results: dict[str, Any] = {}
-    for variant, (library, on_error, queue_send) in AUTOSYNC_VARIANTS.items():
+    into["rows"] = rows
+    for variant in rotated(reindex_variants(kind, vendor), number):
+        task, library = reindex_task(variant, rows)
         result = runner.run(
-            {"task": "autosync", "rows": plan.work_rows, "saves": plan.saves,
-             "repeats": plan.save_repeats},
-            library=library,
-            database=database,
-            with_engine=library != "none",
-            on_error=on_error,
-            queue_send=queue_send,
-        )  # fmt: skip
-        results[variant] = result
-        medians = {mode: median(times) for mode, times in result["seconds"].items()}
-        runner.say(
-            f"  auto-sync {variant:15} on {database.label:10}: {plan.saves} saves in one "
-            f"transaction {medians['one']:6.3f} s, one transaction each {medians['each']:6.3f} s"
+            task, library=library, database=database, kind=kind, with_engine=variant != "orm"
         )
-    return {"saves": plan.saves, "variants": results}
+        runs.setdefault(variant, []).append(result)
+        runner.say(
+            f"  reindex {variant:12} {rows:>7,} rows ({kind}, {database.label}): "
+            f"{result['seconds']:7.2f} s, peak RSS {result['peak_rss'] / 2**20:,.0f} MiB"
+        )
 
 
-def scenario_search(runner: Runner, plan: Plan, vendor: str) -> dict[str, Any]:
+def scaling_round(runner: Runner, plan: Plan, kind: str, number: int, into: dict[str, Any]) -> None:
+    """djangoes' reindex at each scaling size but the reindex scenario's own (SQLite)."""
+    sizes = [
+        rows for rows in plan.sizes[kind].scaling_rows if rows != plan.sizes[kind].reindex_rows
+    ]
+    runs = into.setdefault("runs", {})
+    for rows in sizes if number % 2 == 0 else list(reversed(sizes)):
+        database = database_for("sqlite", str(rows))
+        task, library = reindex_task("djangoes", rows)
+        result = runner.run(task, library=library, database=database, kind=kind)
+        runs.setdefault(str(rows), []).append(result)
+        runner.say(
+            f"  scaling djangoes {rows:>7,} rows ({kind}): {result['seconds']:7.2f} s, "
+            f"peak RSS {result['peak_rss'] / 2**20:,.0f} MiB"
+        )
+
+
+def saves_variants(kind: str) -> list[str]:
+    return ["none", "djangoes", *PEERS[kind]]
+
+
+def saves_round(
+    runner: Runner, plan: Plan, kind: str, vendor: str, number: int, into: dict[str, Any]
+) -> None:
+    database = database_for(vendor, "work")
+    runs = into.setdefault("runs", {})
+    into.update(saves=plan.saves, each=plan.each)
+    for position, variant in enumerate(rotated(saves_variants(kind), number)):
+        task = {"task": "autosync", "rows": plan.work_rows, "saves": plan.saves,
+                "each": plan.each, "each_first": (number + position) % 2 == 1}  # fmt: skip
+        result = runner.run(
+            task, library=variant, database=database, kind=kind, with_engine=variant != "none"
+        )
+        runs.setdefault(variant, []).append(result)
+        runner.say(
+            f"  saves {variant:12} ({kind}, {database.label}): {plan.saves} in one transaction "
+            f"{result['one']['seconds']:6.3f} s, {plan.each} each in its own "
+            f"{result['each']['seconds']:6.3f} s"
+        )
+
+
+def search_round(runner: Runner, plan: Plan, kind: str, vendor: str, into: dict[str, Any]) -> None:
     database = database_for(vendor, "work")
     result = runner.run(
         {"task": "search", "rows": plan.work_rows, "queries": plan.queries},
         library="djangoes",
         database=database,
+        kind=kind,
     )
+    into.setdefault("runs", []).append(result)
     medians = {path: median(times) * 1000 for path, times in result["seconds"].items()}
     runner.say(
-        f"  search on {database.label:10}: "
+        f"  search ({kind}, {database.label}): "
         + ", ".join(f"{path} {ms:.2f} ms" for path, ms in medians.items())
     )
-    return result
 
 
-def scenario_profile(runner: Runner, plan: Plan, vendor: str) -> dict[str, Any]:
-    results: dict[str, Any] = {}
-    database = database_for(vendor, str(plan.profile_rows))
-    runner.say(f"Profile of djangoes' reindex of {plan.profile_rows:,} rows ({database.label})")
+def profile_runs(runner: Runner, plan: Plan, kind: str) -> dict[str, Any]:
+    """cProfile of djangoes' reindex, saves and search (SQLite, engine ``kind``)."""
+    results: dict[str, Any] = {"engine": kind}
+    rows = plan.sizes[kind].reindex_rows
+    database = database_for("sqlite", str(rows))
+    runner.say(f"Profile of djangoes' reindex of {rows:,} rows ({kind})")
     results["reindex"] = runner.run(
-        {"task": "profile", "what": "reindex", "rows": plan.profile_rows},
-        library="djangoes",
-        database=database,
-    )
-    work = database_for(vendor, "work")
-    runner.say(f"Profile of the search path, {plan.queries} queries per path")
+        {"task": "profile", "what": "reindex", "rows": rows},
+        library="djangoes", database=database, kind=kind,
+    )  # fmt: skip
+    work = database_for("sqlite", "work")
+    runner.say(f"Profile of the search path, {plan.queries} queries ({kind})")
     results["search"] = runner.run(
         {"task": "profile", "what": "search", "rows": plan.work_rows, "queries": plan.queries},
-        library="djangoes",
-        database=work,
-    )
-    for mode in ("one", "each"):
-        runner.say(f"Profile of djangoes' auto-sync, {plan.profile_saves} saves ({mode})")
+        library="djangoes", database=work, kind=kind,
+    )  # fmt: skip
+    for mode, saves in (("one", plan.saves), ("each", plan.each)):
+        runner.say(f"Profile of djangoes' saves, {saves} ({mode}, {kind})")
         results[f"autosync_{mode}"] = runner.run(
             {"task": "profile", "what": "autosync", "mode": mode, "rows": plan.work_rows,
-             "saves": plan.profile_saves},
-            library="djangoes",
-            database=work,
+             "saves": saves},
+            library="djangoes", database=work, kind=kind,
         )  # fmt: skip
     return results
-
-
-def scenario_engine(runner: Runner, plan: Plan) -> dict[str, Any]:
-    database = database_for("sqlite", str(plan.reindex_rows))
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    runs: dict[str, list[dict[str, Any]]] = {}
-    for repeat in range(2):
-        for chunk, senders, versioned in (
-            ENGINE_SETTINGS if repeat == 0 else tuple(reversed(ENGINE_SETTINGS))
-        ):
-            task = {"task": "engine", "rows": plan.reindex_rows, "chunk": chunk,
-                    "senders": senders, "versioned": versioned}  # fmt: skip
-            result = runner.run(task, library="none", database=database)
-            runs.setdefault(f"{chunk}x{senders}{'v' if versioned else ''}", []).append(result)
-            runner.say(
-                f"  engine alone, {chunk} per request, {senders} sender(s)"
-                f"{', versioned' if versioned else ''}: {result['docs_per_s']:,.0f} docs/s, "
-                f"engine CPU {result['engine_cpu']:.1f} s"
-            )
-    return {"rows": plan.reindex_rows, "started": started, "runs": runs}
 
 
 def median(values: list[float]) -> float:
@@ -367,24 +370,24 @@ def median(values: list[float]) -> float:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def prepare(runner: Runner, plan: Plan, vendor: str, scenarios: tuple[str, ...]) -> None:
+def prepare(runner: Runner, plan: Plan, vendor: str) -> None:
     """Create and load the databases the scenarios need (reusing loaded ones)."""
     sizes: set[int] = set()
-    if "reindex" in scenarios or "engine" in scenarios:
-        sizes.add(plan.reindex_rows)
-    if "scaling" in scenarios:
-        sizes.update(plan.scaling_rows)
-    if "profile" in scenarios:
-        sizes.add(plan.profile_rows)
+    for kind in plan.engines:
+        if {"reindex", "profile"} & set(plan.scenarios):
+            sizes.add(plan.sizes[kind].reindex_rows)
+        if "scaling" in plan.scenarios and vendor == "sqlite":
+            sizes.update(plan.sizes[kind].scaling_rows)
     datasets: list[tuple[str, int, bool]] = [(str(rows), rows, False) for rows in sorted(sizes)]
-    if {"autosync", "search", "profile"} & set(scenarios):
+    if {"saves", "search", "profile"} & set(plan.scenarios):
         datasets.append(("work", plan.work_rows, True))
     for name, rows, fresh in datasets:
         database = database_for(vendor, name)
         create_database(database, fresh=fresh)
         result = runner.run(
-            {"task": "prepare", "rows": rows}, library="none", database=database, with_engine=False
-        )
+            {"task": "prepare", "rows": rows},
+            library="none", database=database, kind="embedded", with_engine=False,
+        )  # fmt: skip
         verb = "loaded" if result["loaded"] else "reused"
         runner.say(f"Data set {name} on {database.label}: {rows:,} books {verb} "
                    f"({result['seconds']:.1f} s)")  # fmt: skip
@@ -422,8 +425,9 @@ def machine() -> dict[str, Any]:
 def versions() -> dict[str, str]:
     import sqlite3
 
-    names = ("djangoes", "Django", "elasticsearch", "elastic-transport", "elasticsearch-django",
-             "django-elasticsearch-dsl", "osmem-server", "psycopg", "urllib3")  # fmt: skip
+    names = ("djangoes", "Django", "elasticsearch", "elastic-transport", "opensearch-py",
+             "elasticsearch-django", "django-elasticsearch-dsl", "django-opensearch-dsl",
+             "modelsearch", "osmem-server", "psycopg", "urllib3")  # fmt: skip
     found = {name: metadata.version(name) for name in names}
     found["SQLite"] = sqlite3.sqlite_version
     commit = subprocess.run(
@@ -435,145 +439,150 @@ def versions() -> dict[str, str]:
     return found
 
 
+def opensearch_node(args: argparse.Namespace) -> OpenSearchNode:
+    """The real OpenSearch node of the run: ``--opensearch-url``, else one started for it."""
+    if args.opensearch_url:
+        return OpenSearchNode(args.opensearch_url, args.opensearch_pid).connect()
+    from bench.opensearch import start_node
+
+    return start_node(BUILD)
+
+
 # -- main -------------------------------------------------------------------------
 
 
-def measure(
-    plan: Plan, vendors: list[str], scenarios: tuple[str, ...], quick: bool
-) -> dict[str, Any]:
-    """Run the scenarios on the databases; the results as a JSON-able dict."""
-    BUILD.mkdir(parents=True, exist_ok=True)
-    runner = Runner(BUILD)
-    runner.worker_log.write_text("")
+def save(results: dict[str, Any], name: str) -> Path:
+    path = BUILD / name
+    path.write_text(json.dumps(results, indent=1), encoding="utf-8")
+    return path
+
+
+def measure(plan: Plan, runner: Runner) -> dict[str, Any]:
+    """Run the plan's rounds; the results as a JSON-able dict (saved after each round)."""
     results: dict[str, Any] = {
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "quick": quick,
         "plan": asdict(plan),
         "machine": machine(),
         "versions": versions(),
         "load_before": os.getloadavg(),
-        "databases": {},
+        "engines": {},
+        "skipped": {},
+        "rounds": 0,
     }
-    available: list[str] = []
-    for vendor in vendors:
-        results["databases"][vendor] = {}
+    vendors: list[str] = []
+    for vendor in plan.vendors:
         if vendor == "postgresql":
             reason = postgres_unavailable()
             if reason:
                 runner.say(f"PostgreSQL SKIPPED: {reason}")
-                results["databases"][vendor]["skipped"] = reason
+                results["skipped"]["postgresql"] = reason
                 continue
             from bench.data import postgres_version
 
             results["versions"]["PostgreSQL"] = postgres_version()
-        prepare(runner, plan, vendor, scenarios)
-        available.append(vendor)
-    rounds = 0
-    while rounds < plan.max_rounds:
+        prepare(runner, plan, vendor)
+        vendors.append(vendor)
+    if runner.opensearch is not None:
+        results["versions"]["OpenSearch (engine)"] = runner.opensearch.version
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    for number in range(plan.rounds):
         round_started = time.monotonic()
-        for vendor in available:
-            entry = results["databases"][vendor]
-            if "reindex" in scenarios:
-                reindex_round(runner, plan, vendor, rounds, entry.setdefault("reindex", {}))
-            if "scaling" in scenarios and vendor == "sqlite":
-                scaling_round(runner, plan, vendor, rounds, entry.setdefault("scaling", {}))
-        round_seconds = time.monotonic() - round_started
-        rounds += 1
-        if rounds == 1:  # the scenarios measured once (they repeat inside their worker)
-            for vendor in available:
-                entry = results["databases"][vendor]
-                if "autosync" in scenarios:
-                    runner.say(f"Auto-sync on {database_for(vendor, 'work').label}")
-                    entry["autosync"] = scenario_autosync(runner, plan, vendor)
-                if "search" in scenarios:
-                    entry["search"] = scenario_search(runner, plan, vendor)
-            if "profile" in scenarios and "sqlite" in available:
-                results["profile"] = scenario_profile(runner, plan, "sqlite")
-        elapsed = time.monotonic() - runner.started
-        late = elapsed + 1.1 * round_seconds > plan.budget
-        if plan.min_rounds <= rounds < plan.max_rounds and late:
+        runner.say(f"Round {number + 1} of {plan.rounds}")
+        for kind in plan.engines:
+            engine = results["engines"].setdefault(kind, {"databases": {}})
+            for vendor in vendors:
+                entry = engine["databases"].setdefault(vendor, {})
+                if "reindex" in plan.scenarios:
+                    reindex_round(
+                        runner, plan, kind, vendor, number, entry.setdefault("reindex", {})
+                    )
+                if "scaling" in plan.scenarios and vendor == "sqlite":
+                    scaling_round(runner, plan, kind, number, entry.setdefault("scaling", {}))
+                if "saves" in plan.scenarios:
+                    saves_round(runner, plan, kind, vendor, number, entry.setdefault("saves", {}))
+                if "search" in plan.scenarios:
+                    search_round(runner, plan, kind, vendor, entry.setdefault("search", {}))
+        results["rounds"] = number + 1
+        results["versions"]["osmem-server (engine)"] = runner.embedded_version
+        save(results, f"results-{stamp}.json")
+        round_minutes = (time.monotonic() - round_started) / 60
+        elapsed = (time.monotonic() - runner.started) / 60
+        if plan.budget and number + 1 < plan.rounds and elapsed + round_minutes > plan.budget:
             runner.say(
-                f"Stopping after {rounds} round(s): another would take about "
-                f"{round_seconds / 60:.1f} min and end past the budget "
-                f"({plan.budget / 60:.0f} min)."
+                f"Stopping after {number + 1} round(s): another would take about "
+                f"{round_minutes:.0f} min and end past the budget ({plan.budget:.0f} min)."
             )
+            results["stopped"] = f"after {number + 1} of {plan.rounds} rounds (time budget)"
             break
-    if "engine" in scenarios and "sqlite" in available:
-        runner.say("The engine alone: bulk sizes and concurrent senders")
-        results["engine_probe"] = scenario_engine(runner, plan)
-    results["rounds"] = rounds
-    results["versions"]["osmem-server (engine)"] = runner.engine_version
+    if "profile" in plan.scenarios and "sqlite" in vendors:
+        results["profile"] = profile_runs(runner, plan, plan.engines[0])
     results["load_after"] = os.getloadavg()
     results["seconds"] = time.monotonic() - runner.started
+    save(results, f"results-{stamp}.json")
     return results
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--engine", default=",".join(ENGINES),
+                        help="engines, real first (default: opensearch,embedded)")  # fmt: skip
+    parser.add_argument("--db", default="sqlite", help="databases: sqlite,postgresql")
+    parser.add_argument("--only", default=None,
+                        help=f"scenarios (default: {','.join(SCENARIOS)})")  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="interleaved rounds (default 5; --check: 3)")  # fmt: skip
     parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="small sizes, one round: for development (report in build/bench)",
-    )
+        "--scale", type=float, default=None,
+        help="fraction of the issue's row counts on real OpenSearch (default 1: a 100,000-row "
+        "reindex, 25,000-200,000 for scaling and memory)",
+    )  # fmt: skip
     parser.add_argument(
-        "--db", default="sqlite,postgresql", help="databases (default: sqlite,postgresql)"
-    )
-    parser.add_argument(
-        "--only", default=",".join(SCENARIOS), help=f"scenarios (default: {','.join(SCENARIOS)})"
-    )
-    parser.add_argument(
-        "--scale",
-        type=float,
-        default=None,
-        help=f"fraction of the issue's row counts (default {DEFAULT_SCALE}; "
-        "1 runs 100,000-row reindexes and 200,000-row scaling)",
-    )
-    parser.add_argument(
-        "--budget",
-        type=float,
-        default=17.0,
-        help="minutes the measurements may take; repeats stop when the next round would "
-        "not fit (default 17)",
-    )
-    parser.add_argument(
-        "--output",
-        type=Path,
-        default=None,
-        help="report folder (default: docs/; --quick: build/bench/)",
-    )
-    parser.add_argument(
-        "--report-only",
-        type=Path,
-        metavar="RESULTS_JSON",
-        help="write the report from saved results, measuring nothing",
-    )
+        "--embedded-scale", type=float, default=None,
+        help=f"the same on the embedded engine (default {DEFAULT_EMBEDDED_SCALE})",
+    )  # fmt: skip
+    parser.add_argument("--check", action="store_true",
+                        help="a few minutes: reindex, saves and search at small sizes, 3 rounds, "
+                        "ratios printed (report in build/bench)")  # fmt: skip
+    parser.add_argument("--budget", type=float, default=0,
+                        help="minutes after which no new round starts (default: none)")  # fmt: skip
+    parser.add_argument("--opensearch-url", default=os.environ.get("BENCH_OPENSEARCH_URL"),
+                        help="a running OpenSearch node to use, not one started")  # fmt: skip
+    parser.add_argument("--opensearch-pid", type=int, default=None,
+                        help="its process id, for the engine's CPU time")  # fmt: skip
+    parser.add_argument("--output", type=Path, default=None,
+                        help="report folder (docs/ if full, else build/bench/)")  # fmt: skip
+    parser.add_argument("--report-only", type=Path, metavar="RESULTS_JSON",
+                        help="write the report from saved results, measuring nothing")  # fmt: skip
     args = parser.parse_args(argv)
-    from bench.report import write_report
+    from bench.report import print_ratios, write_report
 
-    output = args.output or (BUILD if args.quick else ROOT / "docs")
+    BUILD.mkdir(parents=True, exist_ok=True)
     if args.report_only:
         results = json.loads(args.report_only.read_text(encoding="utf-8"))
+        full = not results["plan"]["check"]
     else:
-        vendors = [v.strip() for v in args.db.split(",") if v.strip()]
-        scenarios = tuple(s.strip() for s in args.only.split(",") if s.strip())
-        unknown = sorted(set(vendors) - {"sqlite", "postgresql"}) + sorted(
-            set(scenarios) - set(SCENARIOS) - set(EXTRA_SCENARIOS)
-        )
-        if unknown:
-            parser.error(f"unknown database or scenario: {', '.join(unknown)}")
-        scale = args.scale if args.scale is not None else (0.02 if args.quick else DEFAULT_SCALE)
-        plan = make_plan(scale=scale, budget=args.budget * 60, quick=args.quick)
+        plan = make_plan(args)
+        full = not plan.check and args.only is None
+        runner = Runner(BUILD)
+        runner.worker_log.write_text("")
         try:
-            results = measure(plan, vendors, scenarios, args.quick)
-        except BenchmarkFailed as exc:
+            if "opensearch" in plan.engines:
+                runner.opensearch = opensearch_node(args)
+            results = measure(plan, runner)
+        except (BenchmarkFailed, EngineError) as exc:
             print(f"\nBENCHMARK FAILED: {exc}", file=sys.stderr)
             return 1
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-        for name in (f"results-{stamp}.json", "results.json"):
-            (BUILD / name).write_text(json.dumps(results, indent=1), encoding="utf-8")
-        print(f"Results in {BUILD / 'results.json'} ({results['seconds'] / 60:.1f} min)")
-    markdown, chart = write_report(results, output)
-    print(f"Report: {markdown}\nChart: {chart}")
+        finally:
+            if runner.opensearch is not None and not args.opensearch_url:
+                from bench.opensearch import stop_node
+
+                stop_node(runner.opensearch)
+        path = save(results, "check.json" if plan.check else "results.json")
+        print(f"Results in {path} ({results['seconds'] / 60:.1f} min)")
+    print_ratios(results)
+    output = args.output or (ROOT / "docs" if full else BUILD)
+    markdown = write_report(results, output)
+    print(f"Report: {markdown}")
     return 0
 
 

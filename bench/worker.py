@@ -49,15 +49,44 @@ def library() -> str:
     return os.environ["BENCH_LIBRARY"]
 
 
+def engine_kind() -> str:
+    return os.environ.get("BENCH_ENGINE_KIND", "embedded")
+
+
 def raw_client() -> Any:
-    """An Elasticsearch client of the engine of this measurement (plain-JSON node)."""
+    """The engine's own client: opensearch-py for OpenSearch, else elasticsearch-py.
+
+    elasticsearch-py reaches the embedded engine over the plain-JSON node (the
+    engine answers 406 to Elasticsearch's media types), as its peers do.
+    """
+    url = os.environ["BENCH_ENGINE_URL"]
+    if engine_kind() == "opensearch":
+        from opensearchpy import OpenSearch
+
+        return OpenSearch([url], timeout=600)
     from elasticsearch import Elasticsearch
 
     from djangoes.test.nodes import PlainJsonUrllib3Node
 
-    return Elasticsearch(
-        os.environ["BENCH_ENGINE_URL"], node_class=PlainJsonUrllib3Node, request_timeout=600
-    )
+    return Elasticsearch(url, node_class=PlainJsonUrllib3Node, request_timeout=600)
+
+
+def bulk_helpers() -> Any:
+    """``helpers`` of the engine's own client (``bulk``, ``parallel_bulk``)."""
+    if engine_kind() == "opensearch":
+        from opensearchpy import helpers as os_helpers
+
+        return os_helpers
+    from elasticsearch import helpers as es_helpers
+
+    return es_helpers
+
+
+def search_hits(client: Any, index: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The hits of a search with ``body`` (the form both clients take)."""
+    response = client.search(index=index, body=body)
+    hits: list[dict[str, Any]] = response["hits"]["hits"]
+    return hits
 
 
 def book_model() -> Any:
@@ -69,6 +98,8 @@ def book_model() -> Any:
         "djangoes": "djangoes_books.Book",
         "esdjango": "esdjango_books.Book",
         "dsl": "dsl_books.Book",
+        "osdsl": "osdsl_books.Book",
+        "modelsearch": "modelsearch_books.Book",
     }[library()]
     return apps.get_model(label)
 
@@ -120,9 +151,22 @@ def create_index() -> None:
                 f"django-elasticsearch-dsl's mapping differs: {mapping} != {expected}"
             )
         books.create()
+    elif name == "osdsl":
+        from django_opensearch_dsl.registries import registry
+
+        from bench.project.osdsl_books.documents import BookDocument
+
+        mapping = BookDocument._doc_type.mapping.to_dict()
+        expected = index_body()["mappings"]
+        if mapping != expected:
+            raise CheckFailed(f"django-opensearch-dsl's mapping differs: {mapping} != {expected}")
+        for index in registry.get_indices():
+            index.create()
+    elif name == "modelsearch":
+        pass  # its rebuild_modelsearch_index command creates the index it fills
     else:
         body = index_body()
-        raw_client().indices.create(index="books", **body)
+        raw_client().indices.create(index="books", body=body)
 
 
 def index_body() -> dict[str, Any]:
@@ -160,25 +204,83 @@ def load_index(expected: int) -> dict[str, Any]:
         if count != expected or errors:
             raise CheckFailed(f"django-elasticsearch-dsl indexed {count} of {expected}: {errors}")
         return {"indexed": count}
+    if name == "osdsl":
+        from django_opensearch_dsl.enums import BulkAction
+
+        from bench.project.osdsl_books.documents import BookDocument as OsBookDocument
+
+        os_document = OsBookDocument()
+        # as its ``opensearch document index`` command does
+        count, errors = os_document.update(
+            os_document.get_indexing_queryset(), action=BulkAction.INDEX, raise_on_error=False
+        )
+        if count != expected or errors:
+            raise CheckFailed(f"django-opensearch-dsl indexed {count} of {expected}: {errors}")
+        return {"indexed": count}
+    if name == "modelsearch":
+        from django.core.management import call_command
+
+        call_command("rebuild_modelsearch_index", verbosity=0)
+        return {"indexed": expected}  # counted and compared by check_index
     raise ValueError(f"no library loads the index with BENCH_LIBRARY={name!r}")
 
 
-def check_index(rows: int, sample: int = 25) -> None:
-    """CheckFailed unless the engine holds ``rows`` documents equal to the shared document."""
+def index_name() -> str:
+    """The index (or alias) the library in use writes to."""
+    if library() == "modelsearch":
+        from modelsearch.backends import get_search_backend
+
+        return str(get_search_backend().get_index_for_model(book_model()).name)
+    return "books"
+
+
+def as_shared_document(source: dict[str, Any]) -> dict[str, Any]:
+    """A library's document in the shared document's form (django-modelsearch has its own)."""
+    if library() != "modelsearch":
+        return source
+    publisher = source.get("publisher") or {}
+    return {
+        "title": source.get("title"),
+        "summary": source.get("summary"),
+        **{
+            name: source.get(f"{name}_filter")
+            for name in ("sku", "category", "language", "published", "pages", "price", "stock")
+        },
+        "publisher": {
+            "name": publisher.get("name_filter"),
+            "country": publisher.get("country_filter"),
+        },
+    }
+
+
+def fetch_documents(client: Any, pks: list[int]) -> dict[int, dict[str, Any]]:
+    """The documents of ``pks`` as the engine holds them, in the shared form."""
+    hits = search_hits(
+        client, index_name(), {"query": {"ids": {"values": [str(pk) for pk in pks]}},
+                               "size": len(pks)}
+    )  # fmt: skip
+    return {int(hit["_id"]): as_shared_document(hit["_source"]) for hit in hits}
+
+
+def check_index(rows: int, sample: int = 200) -> None:
+    """CheckFailed unless the engine holds ``rows`` documents, a sample equal to the database.
+
+    The sample (``sample`` documents spread over the ids, the first and the
+    last among them) is compared field by field with the rows read from the
+    database now, so a library that wrote empty or wrong documents fails.
+    """
     from bench.project.catalog.documents import render_document
     from bench.project.catalog.models import Book
 
     client = raw_client()
-    client.indices.refresh(index="books")
-    count = int(client.count(index="books")["count"])
+    client.indices.refresh(index=index_name())
+    count = int(client.count(index=index_name())["count"])
     if count != rows:
         raise CheckFailed(f"the index holds {count} documents, not {rows}")
     step = max(1, rows // sample)
-    pks = list(range(1, rows + 1, step))
+    pks = sorted({*range(1, rows + 1, step), rows})
     books = Book.objects.select_related("publisher").in_bulk(pks)
-    response = client.search(index="books", query={"ids": {"values": [str(pk) for pk in pks]}},
-                             size=len(pks))  # fmt: skip
-    found = {int(hit["_id"]): hit["_source"] for hit in response["hits"]["hits"]}
+    found = fetch_documents(client, pks)
     for pk in pks:
         expected = json.loads(json.dumps(render_document(books[pk])))
         if found.get(pk) != expected:
@@ -218,22 +320,29 @@ def task_reindex(task: dict[str, Any]) -> dict[str, Any]:
         if built != rows:
             raise CheckFailed(f"the ORM read {built} books, not {rows}")
     elif kind == "engine":
-        from elasticsearch import helpers
-
         from bench.project.catalog.models import Book
 
+        chunk, senders = int(task["chunk"]), int(task["senders"])
+        result.update(chunk=chunk, senders=senders)
         create_index()
         queryset = Book.objects.select_related("publisher").order_by("pk")
         actions = [
             {"_index": "books", "_id": str(book.pk), "_source": render_document(book)}
             for book in queryset.iterator(chunk_size=2_000)
         ]
-        client = raw_client()
+        client, helpers = raw_client(), bulk_helpers()
         result["rss_start"] = current_rss()
         with measured(result):
-            indexed, errors = helpers.bulk(client, actions, chunk_size=500)
+            if senders == 1:
+                indexed, errors = helpers.bulk(client, actions, chunk_size=chunk)
+            else:
+                outcomes = list(
+                    helpers.parallel_bulk(client, actions, thread_count=senders, chunk_size=chunk)
+                )
+                indexed = sum(1 for ok, _ in outcomes if ok)
+                errors = [item for ok, item in outcomes if not ok]
         if indexed != rows or errors:
-            raise CheckFailed(f"helpers.bulk indexed {indexed} of {rows}: {errors}")
+            raise CheckFailed(f"helpers indexed {indexed} of {rows}: {errors[:3]}")
         check_index(rows)
     else:
         create_index()
@@ -242,44 +351,6 @@ def task_reindex(task: dict[str, Any]) -> dict[str, Any]:
             load_index(rows)
         check_index(rows)
     result["peak_rss"] = peak_rss()
-    result["docs_per_s"] = rows / result["seconds"]
-    return result
-
-
-def task_engine(task: dict[str, Any]) -> dict[str, Any]:
-    """The engine alone with other bulk sizes or concurrent senders (pre-built documents)."""
-    from elasticsearch import helpers
-
-    from bench.project.catalog.documents import render_document
-    from bench.project.catalog.models import Book
-
-    rows, chunk, senders = int(task["rows"]), int(task["chunk"]), int(task["senders"])
-    versioned = bool(task.get("versioned"))
-    create_index()
-    queryset = Book.objects.select_related("publisher").order_by("pk")
-    actions = [
-        {"_index": "books", "_id": str(book.pk), "_source": render_document(book)}
-        for book in queryset.iterator(chunk_size=2_000)
-    ]
-    if versioned:  # as djangoes sends them: an external version per document
-        version = time.time_ns() // 1000
-        for action in actions:
-            action.update(_version=version, _version_type="external")
-    client = raw_client()
-    result: dict[str, Any] = {"rows": rows, "chunk": chunk, "senders": senders,
-                              "versioned": versioned}  # fmt: skip
-    with measured(result):
-        if senders == 1:
-            indexed, errors = helpers.bulk(client, actions, chunk_size=chunk)
-        else:
-            outcomes = list(
-                helpers.parallel_bulk(client, actions, thread_count=senders, chunk_size=chunk)
-            )
-            indexed = sum(1 for ok, _ in outcomes if ok)
-            errors = [item for ok, item in outcomes if not ok]
-    if indexed != rows or errors:
-        raise CheckFailed(f"indexed {indexed} of {rows}: {errors[:3]}")
-    check_index(rows)
     result["docs_per_s"] = rows / result["seconds"]
     return result
 
@@ -309,48 +380,50 @@ def _wait_for_background() -> None:
 
 
 def task_autosync(task: dict[str, Any]) -> dict[str, Any]:
-    """Saves of existing books with auto-sync: all in one transaction, or one each."""
-    rows, saves, repeats = int(task["rows"]), int(task["saves"]), int(task["repeats"])
+    """Saves of indexed books with auto-sync: ``saves`` in one transaction, ``each`` one each.
+
+    Both are measured in one process (the order given by ``each_first``),
+    after a warm-up; what djangoes' background sending does after the
+    measured saves is waited for outside the measurement.
+    """
+    rows, saves, each = int(task["rows"]), int(task["saves"]), int(task["each"])
     model = book_model()
     if library() != "none":
         create_index()
         load_index(rows)
-    books = list(model.objects.select_related("publisher").order_by("pk")[:saves])
+    books = list(model.objects.select_related("publisher").order_by("pk")[: max(saves, each)])
     _save_all(books[:20], "one")  # warm-up: first request, caches, prepared statements
-    times: dict[str, list[float]] = {"one": [], "each": []}
-    cpu: dict[str, list[float]] = {"one": [], "each": []}
-    engine: dict[str, list[float]] = {"one": [], "each": []}
-    for repeat in range(repeats):
-        for mode in ("one", "each") if repeat % 2 == 0 else ("each", "one"):
-            sample: dict[str, Any] = {}
-            with measured(sample):
-                _save_all(books, mode)
-            _wait_for_background()  # what the request does not wait for is not its cost
-            times[mode].append(sample["seconds"])
-            cpu[mode].append(sample["python_cpu"])
-            engine[mode].append(sample["engine_cpu"])
+    _save_all(books[20:40], "each")
+    _wait_for_background()
+    result: dict[str, Any] = {"saves": saves, "each": each}
+    modes = [("one", books[:saves]), ("each", books[:each])]
+    for mode, chosen in reversed(modes) if task.get("each_first") else modes:
+        sample: dict[str, Any] = {}
+        with measured(sample):
+            _save_all(chosen, mode)
+        _wait_for_background()  # what the request does not wait for is not its cost
+        result[mode] = sample
     if library() != "none":
         _check_saved(books)
-    return {"saves": saves, "seconds": times, "python_cpu": cpu, "engine_cpu": engine}
+    return result
 
 
 def _check_saved(books: list[Any]) -> None:
-    """CheckFailed unless the engine has the last saved stock of every saved book."""
+    """CheckFailed unless the engine's documents of the saved books equal their rows now."""
+    from bench.project.catalog.documents import render_document
+
     client = raw_client()
-    client.indices.refresh(index="books")
-    response = client.search(
-        index="books",
-        query={"ids": {"values": [str(book.pk) for book in books]}},
-        size=len(books),
-        source_includes=["stock"],
-    )
-    found = {int(hit["_id"]): hit["_source"]["stock"] for hit in response["hits"]["hits"]}
-    stale = [(book.pk, found.get(book.pk), book.stock) for book in books
-             if found.get(book.pk) != book.stock]  # fmt: skip
+    client.indices.refresh(index=index_name())
+    found = fetch_documents(client, [book.pk for book in books])
+    stale = [
+        (book.pk, (found.get(book.pk) or {}).get("stock"), book.stock)
+        for book in books
+        if found.get(book.pk) != json.loads(json.dumps(render_document(book)))
+    ]
     if stale:
         raise CheckFailed(
-            f"{len(stale)} of {len(books)} saved books are stale in the engine "
-            f"(pk, engine, database): {stale[:5]}"
+            f"{len(stale)} of {len(books)} saved books differ in the engine "
+            f"(pk, engine's stock, database's): {stale[:5]}"
         )
     if library() == "djangoes":
         from djangoes.models import SyncQueueEntry
@@ -378,8 +451,8 @@ def search_paths(rows: int) -> dict[str, Callable[[dict[str, Any]], list[int]]]:
         return [book.pk for book in model.objects.from_search_query(search_query)]
 
     def raw_path(body: dict[str, Any]) -> list[int]:
-        response = client.search(index="books", query=body["query"], size=25)
-        ids = [int(hit["_id"]) for hit in response["hits"]["hits"]]
+        hits = search_hits(client, "books", {"query": body["query"], "size": 25})
+        ids = [int(hit["_id"]) for hit in hits]
         objects = model.objects.in_bulk(ids)  # one pk__in query
         return [objects[pk].pk for pk in ids if pk in objects]
 
@@ -470,7 +543,6 @@ TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "autosync": task_autosync,
     "search": task_search,
     "profile": task_profile,
-    "engine": task_engine,
 }
 
 

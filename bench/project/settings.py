@@ -3,7 +3,11 @@
 Environment (set by :mod:`bench.run` for each measurement):
 
 * ``BENCH_LIBRARY``: ``djangoes``, ``esdjango`` (elasticsearch-django),
-  ``dsl`` (django-elasticsearch-dsl) or ``none`` (the catalog alone);
+  ``dsl`` (django-elasticsearch-dsl), ``osdsl`` (django-opensearch-dsl),
+  ``modelsearch`` (django-modelsearch) or ``none`` (the catalog alone);
+* ``BENCH_ENGINE_KIND``: ``embedded`` (osmem-server, reached with
+  elasticsearch-py as the emulator's peers are) or ``opensearch`` (a real
+  OpenSearch node, reached with opensearch-py);
 * ``BENCH_DB_VENDOR`` (``sqlite`` or ``postgresql``) and ``BENCH_DB_NAME``
   (a file, or a database on ``BENCH_PG_HOST``:``BENCH_PG_PORT`` as ``BENCH_PG_USER``);
 * ``BENCH_ENGINE_URL``: the engine of this measurement;
@@ -12,9 +16,10 @@ Environment (set by :mod:`bench.run` for each measurement):
 
 Each library gets its defaults except where the benchmark needs something:
 the engine's address, the plain-JSON node class of the Elasticsearch client
-(the engine answers 406 to the Elasticsearch media types), a long request
-timeout (a loaded machine must not turn into spurious failures), and 500
-documents per bulk request for the two libraries that need a chunk size set.
+(the embedded engine answers 406 to the Elasticsearch media types), a long
+request timeout (a loaded machine must not turn into spurious failures), and
+500 documents per bulk request for elasticsearch-django, which needs a chunk
+size set (500 is also django-elasticsearch-dsl's and djangoes' default).
 """
 
 from __future__ import annotations
@@ -36,7 +41,14 @@ LIBRARY_APPS = {
     "djangoes": ["djangoes", "bench.project.djangoes_books"],
     "esdjango": ["elasticsearch_django", "bench.project.esdjango_books"],
     "dsl": ["django_elasticsearch_dsl", "bench.project.dsl_books"],
+    "osdsl": ["django_opensearch_dsl", "bench.project.osdsl_books"],
+    "modelsearch": ["modelsearch", "bench.project.modelsearch_books"],
 }
+ENGINE_KIND = os.environ.get("BENCH_ENGINE_KIND", "embedded")
+if ENGINE_KIND not in ("embedded", "opensearch"):
+    raise ImproperlyConfigured(
+        f"BENCH_ENGINE_KIND={ENGINE_KIND!r}: expected 'embedded' or 'opensearch'."
+    )
 if LIBRARY not in LIBRARY_APPS:
     raise ImproperlyConfigured(
         f"BENCH_LIBRARY={LIBRARY!r}: expected one of {', '.join(LIBRARY_APPS)}."
@@ -78,17 +90,20 @@ REQUEST_TIMEOUT = 600
 CHUNK_SIZE = 500
 
 if LIBRARY == "djangoes":
-    # the Elasticsearch client over the plain-JSON node, like the peers
+    # embedded: the Elasticsearch client over the plain-JSON node, like the peers;
+    # OpenSearch: djangoes' OpenSearch backend (opensearch-py), like the peers
     ES_SERVERS = {
         "default": {
-            "ENGINE": "djangoes.test.backends.SimpleHttpBackend",
+            "ENGINE": "djangoes.test.backends.SimpleHttpBackend"
+            if ENGINE_KIND == "embedded"
+            else "djangoes.backends.opensearch.SimpleHttpBackend",
             "HOSTS": [ENGINE_URL],
             "INDICES": ["books"],
             "PARAMS": {"request_timeout": REQUEST_TIMEOUT},
         }
     }
     ES_INDICES = {"books": {"NAME": "books", "MODELS": ["djangoes_books.Book"]}}
-    DJANGOES: dict[str, Any] = {"MAPPINGS_DIR": MAPPINGS_DIR, "CHUNK_SIZE": CHUNK_SIZE}
+    DJANGOES: dict[str, Any] = {"MAPPINGS_DIR": MAPPINGS_DIR}  # its defaults otherwise
     if os.environ.get("BENCH_DJANGOES_ON_ERROR"):
         DJANGOES["ON_ERROR"] = os.environ["BENCH_DJANGOES_ON_ERROR"]
     if os.environ.get("BENCH_DJANGOES_QUEUE_SEND"):
@@ -118,6 +133,24 @@ elif LIBRARY == "dsl":
             "hosts": ENGINE_URL,
             "node_class": PlainJsonUrllib3Node,
             "request_timeout": REQUEST_TIMEOUT,
+        }
+    }
+
+elif LIBRARY == "osdsl":
+    # django-opensearch-dsl's defaults (no parallel indexing, no refresh per save)
+    OPENSEARCH_DSL = {"default": {"hosts": ENGINE_URL, "timeout": REQUEST_TIMEOUT}}
+elif LIBRARY == "modelsearch":
+    # django-modelsearch's OpenSearch 3 backend, as its README configures it
+    MODELSEARCH_BACKENDS = {
+        "default": {
+            "BACKEND": "modelsearch.backends.opensearch3",
+            "URLS": [ENGINE_URL],
+            "INDEX_PREFIX": "",
+            "TIMEOUT": REQUEST_TIMEOUT,
+            "OPTIONS": {},
+            "INDEX_SETTINGS": {
+                "settings": {"index": {"number_of_shards": 1, "number_of_replicas": 0}}
+            },
         }
     }
 
