@@ -1,4 +1,4 @@
-"""The site: a search page, a page per entry, and completions for the search box."""
+"""The site: a search page (sync and async), a page per entry, completions for the search box."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse_lazy
 
-from djangoes.views import SearchView
+from djangoes.views import AsyncSearchView, SearchView
 from library import search
 from library.models import Entry
 
 
-class EntrySearch(SearchView):
+class EntrySearchMixin:
     """Results for ``?q=``, narrowed by ``?package=``/``?kind=``/``?module=``, a page at a time."""
 
     index = search.INDEX
@@ -25,6 +26,16 @@ class EntrySearch(SearchView):
 
     def get_query(self, terms: str) -> dict[str, Any]:
         return search.query(terms)
+
+
+class EntrySearch(EntrySearchMixin, SearchView):
+    """The search page (``/``)."""
+
+
+class AsyncEntrySearch(EntrySearchMixin, AsyncSearchView):
+    """The same page as an async view (``/async/``): the search box there searches here."""
+
+    extra_context = {"search_url": reverse_lazy("library:async-search")}
 
 
 def entry(request: HttpRequest, pk: int) -> HttpResponse:

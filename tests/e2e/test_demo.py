@@ -34,11 +34,14 @@ def test_demo_in_a_browser(browser_page: Page, tmp_path: Path) -> None:
         assert re.search(r"Indexed \d+ documents", demo.output)
 
         qualname, entry_url = search_narrow_page_and_open(page, demo)
+        the_async_page(page, demo)
         long_words_and_the_icon(page, demo)
         edit_in_the_admin(page, demo, entry_url)
         find_the_edit(page, demo, qualname, "05-the-edit-found")
         if find_spec("debug_toolbar"):
             search_panel_lists_the_search(page)
+        for trouble in ("Traceback", "Unclosed", "SynchronousOnlyOperation"):
+            assert trouble not in demo.output, demo.output
         stop_with_ctrl_c(demo)
 
         # a second run reuses the database, the index and the engine's saved data
@@ -113,6 +116,41 @@ def search_narrow_page_and_open(page: Page, demo: Demo) -> tuple[str, str]:
     assert page.locator("pre.doc").inner_text().strip()
     screenshot(page, "04-entry")
     return qualname, page.url
+
+
+def the_async_page(page: Page, demo: Demo) -> None:
+    """``/async/`` is the search page on AsyncSearchView: the same results, facets and pages."""
+    page.goto(demo.url + "?q=event+loop")
+    on_the_sync_page = page.locator(".result h3 a").all_inner_texts()
+    everything = total(page)
+
+    page.goto(demo.url + "async/")
+    box = page.locator("#q")
+    box.fill("event loop")
+    box.press("Enter")  # the search box of the async page searches there
+    expect(page.locator(".summary")).to_contain_text("for event loop")
+    assert urlsplit(page.url).path == "/async/"
+    assert total(page) == everything
+    assert page.locator(".result h3 a").all_inner_texts() == on_the_sync_page
+    marked = page.locator(".result .snippet em").all_inner_texts()
+    assert {word.lower().rstrip("s") for word in marked} <= {"event", "loop"}
+    assert marked
+
+    kind = page.locator('.facet[data-facet="kind"] li', has_text="class")
+    expected = int(kind.locator(".count").inner_text())
+    kind.locator("a").click()
+    expect(page.locator(".chip")).to_contain_text("kind: class")
+    assert urlsplit(page.url).path == "/async/"
+    assert total(page) == expected
+    assert {text.strip() for text in page.locator(".result .kind").all_text_contents()} == {"class"}
+    page.locator(".chip", has_text="kind: class").click()
+    page.locator('a[rel="next"]').click()
+    expect(page.locator(".pages .current")).to_have_text(f"Page 2 of {-(-everything // PAGE_SIZE)}")
+    expect(page.locator(".result .where").first).to_contain_text(f"{PAGE_SIZE + 1}. in")
+    screenshot(page, "03-async-page-2")
+
+    page.goto(demo.url + "async/?q=conection+timout")
+    expect(page.locator(".did-you-mean a")).to_have_text("connection timeout")
 
 
 def long_words_and_the_icon(page: Page, demo: Demo) -> None:
