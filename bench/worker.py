@@ -470,9 +470,12 @@ def search_bodies(count: int) -> list[dict[str, Any]]:
 
 def task_search(task: dict[str, Any]) -> dict[str, Any]:
     """A page of 25: djangoes' search path against the raw client and one ``pk__in`` query."""
+    from djangoes.models import SearchQuery
+
     rows, count = int(task["rows"]), int(task["queries"])
     paths = search_paths(rows)
     bodies = search_bodies(count)
+    logged_before = SearchQuery.objects.count()
     for body in bodies[:10]:  # warm-up
         for path in paths.values():
             path(body)
@@ -491,7 +494,19 @@ def task_search(task: dict[str, Any]) -> dict[str, Any]:
         hits += len(answers["raw"])
     if hits == 0:
         raise CheckFailed("no query found anything: the search scenario measures nothing")
+    _check_logged(logged_before + 10 + count)
     return {"queries": count, "seconds": times, "mean_hits": hits / count}
+
+
+def _check_logged(expected: int) -> None:
+    """CheckFailed unless the query log holds a row for each logged search."""
+    from djangoes.models import SearchQuery, flush_query_log
+
+    if not flush_query_log(600):
+        raise CheckFailed("the query log was not written within 10 minutes")
+    logged = SearchQuery.objects.count()
+    if logged != expected:
+        raise CheckFailed(f"the query log holds {logged} rows, not {expected}")
 
 
 def task_profile(task: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from djangoes.search.execute import (
     execute_count,
     execute_search,
 )
+from djangoes.search.logwriter import flush_query_log
 from djangoes.search.models import SearchQuery
 from djangoes.search.results import SearchResultsQuerySet
 from djangoes.sync.models import SyncQueueEntry
@@ -40,6 +41,7 @@ __all__ = [
     "aexecute_search",
     "execute_count",
     "execute_search",
+    "flush_query_log",
 ]
 
 #: Values of ``DJANGOES['UPDATE_STRATEGY']`` (``SEARCH_SETTINGS['settings']['update_strategy']``).

@@ -162,7 +162,6 @@ def test_concurrent_async_requests_against_the_running_engine(server: Server) ->
             assert post["highlights"]["title"] == [
                 post["title"].replace("django", "<em>django</em>")
             ]
-    assert len({found["logged"] for found in searches}) == 20  # each search logged
     assert server.request("GET", "state")["logged"] == 20
 
     # the pages of an AsyncSearchView, many at a time

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 
+from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
 from djangoes import connections
-from djangoes.models import SearchQuery, aexecute_count, aexecute_search
+from djangoes.models import SearchQuery, aexecute_count, aexecute_search, flush_query_log
 from djangoes.search.facets import TermsFacet
 from djangoes.views import AsyncSearchView
 from tests.testapp.models import Author, Post
@@ -34,7 +35,7 @@ async def search(request: HttpRequest) -> JsonResponse:
          "score": post.search_score, "highlights": post.search_highlights}
         async for post in Post.objects.from_search_query(sq).select_related("author")
     ]  # fmt: skip
-    return JsonResponse({"total": sq.total_hits, "logged": sq.pk, "posts": posts})
+    return JsonResponse({"total": sq.total_hits, "posts": posts})
 
 
 # --8<-- [end:view]
@@ -79,6 +80,7 @@ async def post(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 async def state(request: HttpRequest) -> JsonResponse:
+    await sync_to_async(flush_query_log)(30)  # the log rows of the searches so far
     return JsonResponse(
         {
             "logged": await SearchQuery.objects.acount(),

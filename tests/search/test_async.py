@@ -17,7 +17,13 @@ from django.utils.functional import SimpleLazyObject
 
 from djangoes import connections
 from djangoes.exceptions import IndexDoesNotExist
-from djangoes.models import SearchQuery, aexecute_count, aexecute_search, execute_search
+from djangoes.models import (
+    SearchQuery,
+    aexecute_count,
+    aexecute_search,
+    execute_search,
+    flush_query_log,
+)
 from tests.testapp.models import Post
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -55,6 +61,7 @@ def test_a_search_is_logged_like_a_sync_one(posts: list[Post], user: Any) -> Non
             "field": "author"}}}},
         save=False,
     )  # fmt: skip
+    assert flush_query_log(10)  # written off the event loop, in a thread: wait for it
     assert sq.pk is not None  # saved
     stored = SearchQuery.objects.get(pk=sq.pk)
     assert (stored.user, stored.search_terms, stored.total_hits) == (user, "django", 3)
@@ -69,6 +76,7 @@ def test_a_count(posts: list[Post]) -> None:
         return await aexecute_count("blog", {"match": {"body": "django"}}, reference="counts")
 
     sq = run(main)
+    assert flush_query_log(10)
     stored = SearchQuery.objects.get(pk=sq.pk)
     assert (stored.query_type, stored.total_hits, stored.reference) == ("COUNT", 3, "counts")
 
@@ -107,7 +115,9 @@ def test_a_lazy_request_user_is_read_outside_the_event_loop(posts: list[Post], u
     async def main() -> SearchQuery:
         return await aexecute_search("blog", {"match_all": {}}, user=lazy, size=1)
 
-    assert SearchQuery.objects.get(pk=run(main).pk).user == user
+    sq = run(main)
+    assert flush_query_log(10)
+    assert SearchQuery.objects.get(pk=sq.pk).user == user
 
 
 def test_save_false_logs_nothing(posts: list[Post]) -> None:

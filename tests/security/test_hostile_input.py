@@ -14,7 +14,7 @@ import pytest
 
 from djangoes.backends.abstracts import Base
 from djangoes.exceptions import BadRequestError, IndexDoesNotExist
-from djangoes.models import SearchQuery, execute_count, execute_search
+from djangoes.models import SearchQuery, execute_count, execute_search, flush_query_log
 from tests.security.conftest import SECRET
 from tests.testapp.models import Author, Post
 
@@ -83,6 +83,7 @@ def test_an_index_key_cannot_reach_another_index(
     with pytest.raises(IndexDoesNotExist):
         execute_count(index)
     assert reached(blog_index, "secret") == []
+    assert flush_query_log(30)  # the rows are written by a thread
     assert not SearchQuery.objects.exists()
 
 
@@ -98,6 +99,7 @@ def test_search_terms_stay_data(blog_index: Base, posts: list[Post], terms: str)
         assert {hit["index"] for hit in sq.hits} <= {"blog"}
         hits = sq.search_response["hits"]["hits"] if sq.search_response else []
         assert all(SECRET not in str(hit.get("_source")) for hit in hits)
+        assert flush_query_log(30)  # the rows are written by a thread
         saved = SearchQuery.objects.get(pk=sq.pk)
         assert saved.search_terms == sq.search_terms
         assert len(saved.search_terms) <= 400
@@ -111,6 +113,7 @@ def test_a_query_syntax_error_is_a_djangoes_error(
     with pytest.raises(BadRequestError) as info:
         execute_search("blog", {"query": {"query_string": {"query": terms}}})
     assert info.value.status == 400
+    assert flush_query_log(30)  # the rows are written by a thread
     assert not SearchQuery.objects.exists()  # a failed search is not logged
 
 
@@ -133,8 +136,10 @@ def test_a_nul_character_is_logged_as_a_replacement_character(
     """PostgreSQL stores no NUL in text or JSON: the log keeps U+FFFD in its place."""
     terms = "search\x00me"
     sq = execute_search("blog", {"query": {"match": {"title": terms}}}, search_terms=terms)
+    assert flush_query_log(30)  # the rows are written by a thread
     saved = SearchQuery.objects.get(pk=sq.pk)
     assert saved.search_terms == "search\ufffdme"
     assert saved.query["query"] == {"match": {"title": "search\ufffdme"}}
     counted = execute_count("blog", {"match": {"title": terms}}, search_terms=terms)
+    assert flush_query_log(30)  # the rows are written by a thread
     assert SearchQuery.objects.get(pk=counted.pk).search_terms == "search\ufffdme"

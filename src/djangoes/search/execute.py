@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from djangoes import connections
 from djangoes.backends.api import SPECS
+from djangoes.search.logwriter import log
 from djangoes.search.models import SearchQuery
 
 __all__ = [
@@ -259,8 +260,12 @@ def execute_search(
     request goes to the connection holding the index, or to ``using``;
     ``params`` are URL parameters (``routing``, ``preference``...).
 
-    The returned object is saved unless ``save=False``; its
-    ``search_response`` is the engine's whole response (kept in memory only).
+    The returned object is logged unless ``save=False``: inside a
+    transaction it is saved in it; in autocommit mode a thread writes it
+    off the request path, in a batch, and it gets its ``pk`` then
+    (:func:`~djangoes.search.logwriter.flush_query_log` waits for that).
+    Its ``search_response`` is the engine's whole response (kept in memory
+    only).
     ``duration`` is the time the request took, in seconds.
 
     Raises the engine's errors as ``djangoes.exceptions.TransportError``
@@ -281,7 +286,7 @@ def execute_search(
         duration=duration,
     )  # fmt: skip
     if save:
-        search_query.save()
+        log(search_query)
     return search_query
 
 
@@ -378,7 +383,7 @@ def execute_count(
         duration=duration,
     )  # fmt: skip
     if save:
-        search_query.save()
+        log(search_query)
     return search_query
 
 
@@ -426,7 +431,8 @@ async def aexecute_search(
 
     The request goes through the connection's async client
     (:meth:`~djangoes.backends.aio.AsyncOperations.asearch`); the query log
-    is saved with ``asave()``, in a thread, so the event loop never waits
+    row is logged as :func:`execute_search` logs it, in a thread (inside
+    a transaction there, it is saved in it), so the event loop never waits
     for the database. ``user`` may be an async view's lazy ``request.user``:
     it is resolved in a thread as well.
     """
@@ -446,7 +452,7 @@ async def aexecute_search(
         duration=duration,
     )  # fmt: skip
     if save:
-        await search_query.asave()
+        await sync_to_async(log)(search_query)
     return search_query
 
 
@@ -476,7 +482,7 @@ async def aexecute_count(
         duration=duration,
     )  # fmt: skip
     if save:
-        await search_query.asave()
+        await sync_to_async(log)(search_query)
     return search_query
 
 

@@ -132,7 +132,13 @@ def hit_expression(
         lookup, id_field = document_id_field(model, field_name)
     else:
         lookup, id_field = field_name, models.CharField()
-    found = _hits_for_model(search_query, id_field)
+    return _expression(_hits_for_model(search_query, id_field), lookup, id_field, what)
+
+
+def _expression(
+    found: dict[Any, _HitInfo], lookup: str, id_field: models.Field[Any, Any], what: str
+) -> HitLookup | Value:
+    """:func:`hit_expression` of hits already mapped to ids (:func:`_hits_for_model`)."""
     if what == "rank":
         return HitLookup(lookup, id_field, {v: i.rank for v, i in found.items()}, IntegerField())
     if what == "score":
@@ -168,10 +174,28 @@ def queryset_from_search_query(
     Raises :class:`~djangoes.exceptions.ConfigurationError` for a bad
     ``search_document_id_field``.
     """
-    filtered = filter_by_hits(queryset, search_query, field_name)
-    if not filtered.query.is_empty():
-        filtered = annotate_hits(filtered, search_query, field_name)
-    return filtered.order_by("search_rank")
+    lookup, id_field = document_id_field(queryset.model, field_name)
+    found = _hits_for_model(search_query, id_field)
+    if not found:
+        return _no_hits(queryset).order_by("search_rank")
+    # the hits are mapped to ids once, for the filter and both annotations
+    annotations = {
+        "search_rank": _expression(found, lookup, id_field, "rank"),
+        "search_score": _expression(found, lookup, id_field, "score"),
+    }
+    if search_query.has_highlights:
+        annotations["search_highlights"] = _expression(found, lookup, id_field, "highlights")
+    annotated = queryset.filter(**{f"{lookup}__in": list(found)}).annotate(**annotations)
+    return cast("models.QuerySet[_M]", annotated.order_by("search_rank"))
+
+
+def _no_hits(queryset: models.QuerySet[_M]) -> models.QuerySet[_M]:
+    """An empty ``queryset``, annotated so that callers can still order by the annotations."""
+    empty = queryset.none().annotate(
+        search_rank=Value(None, output_field=IntegerField()),
+        search_score=Value(None, output_field=FloatField()),
+    )
+    return cast("models.QuerySet[_M]", empty)
 
 
 def filter_by_hits(
@@ -185,11 +209,7 @@ def filter_by_hits(
     lookup, id_field = document_id_field(queryset.model, field_name)
     found = _hits_for_model(search_query, id_field)
     if not found:
-        empty = queryset.none().annotate(
-            search_rank=Value(None, output_field=IntegerField()),
-            search_score=Value(None, output_field=FloatField()),
-        )
-        return cast("models.QuerySet[_M]", empty)
+        return _no_hits(queryset)
     return queryset.filter(**{f"{lookup}__in": list(found)})
 
 
