@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from asgiref.sync import sync_to_async
-from django.db import models
+from django.db import models, router
 
 from djangoes import connections
 from djangoes.deprecation import warn_deprecated
@@ -43,13 +43,23 @@ class InvalidDocumentId(DjangoesError, ValueError):
 
 
 def search_queryset(
-    model: type[models.Model], index: str, *, whole_table: bool = False
+    model: type[models.Model],
+    index: str,
+    *,
+    whole_table: bool = False,
+    using: str | None = None,
 ) -> models.QuerySet[Any]:
     """``model``'s ``get_search_queryset(index=index)``; ConfigurationError if it has none.
 
     ``whole_table``: every row of the default manager instead (what an
-    explicit ``index_search_document()`` reads). Read from
-    ``IN_SEARCH_QUERYSET_DB_ALIAS`` when it is set.
+    explicit ``index_search_document()`` reads).
+
+    Documents are built from what this reads, with a version taken before
+    the read (:mod:`djangoes.sync.sending`), so it reads where the changes
+    were committed, never a replica that may lag behind them: the database
+    ``IN_SEARCH_QUERYSET_DB_ALIAS`` names when it is set, else ``using`` (the
+    database of the change), else the model's write database
+    (``router.db_for_write``).
     """
     manager = model._default_manager
     method = getattr(manager, "get_search_queryset", None)
@@ -60,8 +70,8 @@ def search_queryset(
             "get_search_queryset(): add djangoes.models.SearchDocumentManagerMixin to it."
         )
     queryset: models.QuerySet[Any] = manager.all() if whole_table else method(index=index)
-    alias = connections.options.IN_SEARCH_QUERYSET_DB_ALIAS
-    return queryset.using(alias) if alias else queryset
+    alias = connections.options.IN_SEARCH_QUERYSET_DB_ALIAS or using or router.db_for_write(model)
+    return queryset.using(alias)
 
 
 class SearchDocumentManagerMixin:
@@ -83,7 +93,8 @@ class SearchDocumentManagerMixin:
     def in_search_queryset(self, pk: Any, index: str = "_all") -> bool:
         """Whether the object with primary key ``pk`` belongs in ``index``.
 
-        Read from ``DJANGOES['IN_SEARCH_QUERYSET_DB_ALIAS']`` when it is set.
+        Read from ``DJANGOES['IN_SEARCH_QUERYSET_DB_ALIAS']`` when it is set,
+        else from the model's write database (see :func:`search_queryset`).
         """
         return bool(self.search_queryset_for_check(index).filter(pk=pk).exists())
 

@@ -75,10 +75,9 @@ class Options:
     CACHE_ALIAS: str = "default"
     #: Include ``_source`` in search hits.
     INCLUDE_SOURCE: bool = True
-    #: Database alias the "is this object in its search queryset?" checks read
-    #: from (None: the default routing). Set it when the search querysets read
-    #: from another database than the one the saves write to (a replica), so
-    #: that an object saved just now is seen there.
+    #: Database alias the search querysets are read from, to build documents
+    #: and to check membership (None: the database of the change, else the
+    #: model's write database, never a read replica that may lag behind).
     IN_SEARCH_QUERYSET_DB_ALIAS: str | None = None
     #: What a failed sync does: raise ``SyncError`` ("raise"), log it ("log"),
     #: or keep automatic sync durable in the queue table ("queue"). None (not

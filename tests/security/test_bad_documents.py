@@ -1,8 +1,8 @@
 """Bad documents are refused one by one, naming the model, the primary key and the reason.
 
 A document too big (MAX_DOCUMENT_SIZE), one that cannot be serialised, one
-holding NaN (no JSON has it: refused before sending, never sent as invalid
-JSON) and one the mapping refuses are
+holding NaN, one holding infinity (no JSON has them: refused before sending,
+never sent as invalid JSON) and one the mapping refuses are
 saved in one transaction with good ones: each bad one fails alone, the good
 ones are indexed. The documents are made bad by this module's replacement of
 ``Post.as_search_document`` (by a marker in the title) — only the model's
@@ -48,6 +48,8 @@ def bad_documents(monkeypatch: pytest.MonkeyPatch, blog_settings: Any) -> None:
             document["extra"] = Unserialisable()
         elif self.title == "[nan]":
             document["views"] = float("nan")
+        elif self.title == "[inf]":
+            document["score"] = float("-inf")
         elif self.title == "[conflict]":
             document["views"] = "not a number"  # the mapping says integer
         return document
@@ -55,7 +57,7 @@ def bad_documents(monkeypatch: pytest.MonkeyPatch, blog_settings: Any) -> None:
     monkeypatch.setattr(Post, "as_search_document", as_search_document)
 
 
-BAD_TITLES = ["[big]", "[object]", "[nan]", "[conflict]"]
+BAD_TITLES = ["[big]", "[object]", "[nan]", "[inf]", "[conflict]"]
 
 
 def make_posts(author: Author) -> tuple[list[Post], dict[str, Post]]:
@@ -75,9 +77,10 @@ def check_failures(failures: list[Any], bad: dict[str, Post]) -> None:
     unserialisable = by_pk[bad["[object]"].pk]
     assert "the document cannot be serialised" in unserialisable.reason
     assert "Unserialisable" in unserialisable.reason
-    nan = by_pk[bad["[nan]"].pk]
-    assert "the document cannot be serialised: it holds NaN or infinity" in nan.reason
-    assert nan.status is None  # refused before sending
+    for title in ("[nan]", "[inf]"):
+        refused = by_pk[bad[title].pk]
+        assert "the document cannot be serialised: it holds NaN or infinity" in refused.reason
+        assert refused.status is None  # refused before sending
     conflict = by_pk[bad["[conflict]"].pk]
     assert conflict.status == 400
     assert "views" in conflict.reason
@@ -90,7 +93,7 @@ def test_auto_sync_of_a_transaction_refuses_each_bad_document_alone(
         good, bad = make_posts(Author.objects.create(name="Ada"))
     check_failures(info.value.failures, bad)
     message = str(info.value)
-    assert message.startswith("4 search document(s) not synced:")
+    assert message.startswith("5 search document(s) not synced:")
     assert sorted(indexed(blog_index)) == sorted(str(post.pk) for post in good)
 
 
@@ -104,7 +107,7 @@ def test_the_log_policy_logs_each_bad_document(
     with caplog.at_level(logging.ERROR, logger="djangoes.sync"), transaction.atomic():
         good, bad = make_posts(Author.objects.create(name="Ada"))
     logged = [r.getMessage() for r in caplog.records if r.name == "djangoes.sync"]
-    assert len(logged) == 4
+    assert len(logged) == 5
     for post in bad.values():
         assert any(f"testapp.Post pk={post.pk}" in line for line in logged)
     assert sorted(indexed(blog_index)) == sorted(str(post.pk) for post in good)

@@ -16,6 +16,13 @@ answers one JSON line on stdout:
 * ``{"do": "wait"}`` — wait until background sending is done;
 * ``{"do": "titles"}`` — pk -> title of every post in the database;
 * ``{"do": "queue"}`` — how many queue entries are left;
+* ``{"do": "update_index"}`` / ``{"do": "prune"}`` — ``update_index("blog")`` /
+  ``prune_index("blog")``: their counts;
+* ``{"do": "drain", "pks": [...]}`` — the posts' operations written to the queue
+  (unclaimed, not sent), then ``search_sync``'s drain: how many it sent;
+
+Every read of these commands goes to the database the rows are written to
+(a worker may route reads to a replica: ``tests/sync/process_settings.py``).
 * ``{"do": "exit"}``.
 """
 
@@ -47,10 +54,10 @@ def worker_env(database: Mapping[str, str], engine_url: str, **settings: str) ->
     return env
 
 
-def migrate(env: dict[str, str]) -> None:
-    """Create the tables of a SQLite file database."""
+def migrate(env: dict[str, str], database: str = "default") -> None:
+    """Create the tables of ``database`` (a SQLite file, or the replica's)."""
     done = subprocess.run(
-        [sys.executable, "-m", "django", "migrate", "--verbosity", "0"],
+        [sys.executable, "-m", "django", "migrate", "--verbosity", "0", "--database", database],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=GUARD,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -98,11 +105,18 @@ class Worker:
 
 
 def _run(command: dict[str, Any]) -> Any:
-    from django.db import transaction
+    from django.db import router, transaction
 
+    from djangoes.indexing import prune_index, update_index
     from djangoes.sync import wait_for_background
+    from djangoes.sync.drain import drain
     from djangoes.sync.models import SyncQueueEntry
+    from djangoes.sync.operations import Operation
+    from djangoes.sync.queue import enqueue
     from tests.testapp.models import Author, Post
+
+    def primary(model: Any) -> Any:
+        return model.objects.db_manager(router.db_for_write(model))
 
     do = command["do"]
     if do == "create":
@@ -113,7 +127,7 @@ def _run(command: dict[str, Any]) -> Any:
         return [post.pk for post in posts]
     if do == "save":
         for pk in command["pks"]:
-            post = Post.objects.get(pk=pk)
+            post = primary(Post).get(pk=pk)
             for title in command["titles"]:
                 post.title = title
                 post.save()
@@ -125,21 +139,30 @@ def _run(command: dict[str, Any]) -> Any:
     if do == "wait":
         return wait_for_background(timeout=GUARD)
     if do == "titles":
-        return {str(pk): title for pk, title in Post.objects.values_list("pk", "title")}
+        return {str(pk): title for pk, title in primary(Post).values_list("pk", "title")}
     if do == "queue":
-        return SyncQueueEntry.objects.count()
+        return primary(SyncQueueEntry).count()
+    if do == "update_index":
+        return update_index("blog").indexed
+    if do == "prune":
+        return prune_index("blog").deleted
+    if do == "drain":
+        posts = primary(Post).filter(pk__in=command["pks"])
+        enqueue([Operation.for_instance("index", "blog", p) for p in posts], "default", "")
+        primary(SyncQueueEntry).update(claimed_by="", claimed_until=None)
+        return drain().sent
     raise ValueError(f"unknown command {do!r}")
 
 
 def _race_step(pk: int, title: str, rng: random.Random) -> None:
-    from django.db import transaction
+    from django.db import router, transaction
 
     from tests.testapp.models import Post
 
     pause = rng.uniform(0, 0.05)
     with transaction.atomic():
         transaction.on_commit(lambda: time.sleep(pause))
-        post = Post.objects.get(pk=pk)
+        post = Post.objects.db_manager(router.db_for_write(Post)).get(pk=pk)
         post.title = title
         post.save()
 

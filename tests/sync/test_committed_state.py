@@ -148,3 +148,34 @@ def test_a_commit_reads_each_model_once_per_chunk(blog_index: Base, ada: Author)
     reads = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
     assert len([sql for sql in reads if "testapp_post" in sql]) == 1
     assert len(indexed(blog_index)) == 40
+
+
+def test_a_change_committed_after_a_sender_read_the_row_is_never_overwritten(
+    blog_index: Base, ada: Author
+) -> None:
+    """A sender takes its version *before* it reads the rows, so a change committed after
+    its read (and sent with a later version) is never overwritten by what it read. Here
+    the sender of a commit reads its post, and right after that read another change of
+    the row is committed and sent (through ``execute_wrapper``, Django's hook around each
+    query): the index ends with the later change."""
+    from django.db import connection
+
+    post = Post.objects.create(title="first", author=ada)
+    interleaved: list[str] = []
+
+    def then_another_change(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        result = execute(sql, params, many, context)
+        if not interleaved and sql.startswith("SELECT") and "testapp_post" in sql:
+            interleaved.append(sql)
+            later = Post.objects.get(pk=post.pk)
+            later.title = "later"
+            later.save()  # autocommit: committed and sent at once
+        return result
+
+    with connection.execute_wrapper(then_another_change), transaction.atomic():
+        Post.objects.filter(pk=post.pk).update(title="second")
+        post.title = "second"
+        post.save(update_fields=["title"])
+    assert interleaved
+    assert Post.objects.get(pk=post.pk).title == "later"
+    assert indexed(blog_index)[str(post.pk)]["title"] == "later"

@@ -16,6 +16,7 @@ import pytest
 from django.db import connections as db_connections
 
 from djangoes.backends.abstracts import Base
+from tests.databases import own_postgres_database
 from tests.sync.conftest import indexed
 from tests.sync.processes import Worker, migrate, worker_env
 
@@ -100,4 +101,36 @@ def test_background_sending_a_b_a_in_a_process_of_its_own(blog_index: Base, star
     worker.ask({"do": "save", "pks": pks, "titles": ["A", "B", "A"]})
     assert worker.ask({"do": "wait"}) is True
     assert titles_in_index(blog_index) == {str(pk): "A" for pk in pks}
+    assert worker.ask({"do": "queue"}) == 0
+
+
+@pytest.fixture
+def replica(database: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    """A database the workers' reads are routed to, and which never receives their writes."""
+    if "SYNC_TEST_PG" in database:
+        with own_postgres_database() as name:
+            assert name is not None
+            yield name
+    else:
+        yield str(tmp_path / "replica.sqlite3")
+
+
+def test_documents_are_read_where_the_rows_are_written_never_from_a_replica(
+    blog_index: Base, start: Any, replica: str, database: dict[str, str], engine_url: str
+) -> None:
+    """With reads routed to a replica that lags (here: one that never catches up), every
+    read that builds documents or decides deletes goes to the database the change was
+    committed on: the commit's sync, the queue's drain, update_index and prune. Reading
+    the replica would delete the documents of rows it does not have yet."""
+    migrate(worker_env(database, engine_url, REPLICA=replica), "replica")
+    worker = start(REPLICA=replica)
+    pks = worker.ask({"do": "create", "count": 20})
+    worker.ask({"do": "save", "pks": pks, "titles": ["A"]})
+    every_one = {str(pk): "A" for pk in pks}
+    assert titles_in_index(blog_index) == every_one
+    assert worker.ask({"do": "drain", "pks": pks}) == 20
+    assert titles_in_index(blog_index) == every_one
+    assert worker.ask({"do": "prune"}) == 0
+    assert worker.ask({"do": "update_index"}) == 20
+    assert titles_in_index(blog_index) == every_one
     assert worker.ask({"do": "queue"}) == 0

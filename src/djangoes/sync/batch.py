@@ -141,6 +141,8 @@ def schedule(operations: Iterable[Operation], using: str = DEFAULT_DB_ALIAS) -> 
     ops = list(operations)
     if not ops:
         return
+    for op in ops:
+        op.using = op.using or using  # its row is read there when sent
     queued = _queue_policy()
     if not db_connections[using].in_atomic_block:
         claim = None

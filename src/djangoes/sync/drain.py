@@ -196,7 +196,7 @@ def _resolve(index: str, label: str) -> tuple[type[Any] | None, str | None]:
 
 
 def _build_operations(
-    groups: dict[DocumentKey, list[SyncQueueEntry]],
+    groups: dict[DocumentKey, list[SyncQueueEntry]], using: str
 ) -> tuple[list[Operation], dict[DocumentKey, str]]:
     """One operation per document, sent from the object's state when sent.
 
@@ -221,7 +221,8 @@ def _build_operations(
                 refused[key] = f"the primary key {key[2]!r} is not valid: {exc.messages[0]}"
                 continue
             doc_ids = list(dict.fromkeys(e.doc_id for e in groups[key]))
-            op = Operation("index", index, model, doc_ids[-1], pk, stale_ids=frozenset(doc_ids))
+            op = Operation("index", index, model, doc_ids[-1], pk, stale_ids=frozenset(doc_ids),
+                           using=using)  # fmt: skip
             op.stale_ids -= {op.doc_id, ""}
             ops.append(op)
     return ops, refused
@@ -260,7 +261,7 @@ def process_entries(
     groups: dict[DocumentKey, list[SyncQueueEntry]] = {}
     for entry in entries:
         groups.setdefault((entry.index, entry.model, entry.object_pk), []).append(entry)
-    ops, refused = _build_operations(groups)
+    ops, refused = _build_operations(groups, using)
     sent = _send(ops, options)
     result.indexed, result.deleted = sent.indexed, sent.deleted
     result.superseded = sent.superseded

@@ -53,6 +53,9 @@ class Operation:
     stale_ids: frozenset[str] = frozenset()
     #: External version of the write (see :mod:`djangoes.sync.clock`), taken when sent.
     version: int | None = None
+    #: The database the change was committed on, where its row is read when sent
+    #: (None: the model's write database; see :func:`djangoes.documents.search_queryset`).
+    using: str | None = field(default=None, compare=False)
     #: Primary key of the queue row that records this operation ("queue" policy).
     queue_entry: int | None = field(default=None, compare=False)
 
@@ -86,6 +89,7 @@ class Operation:
             update_fields=update_fields,
             committed=committed,
             explicit=explicit,
+            using=instance._state.db,
         )
 
     def describe(self) -> str:

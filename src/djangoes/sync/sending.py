@@ -223,10 +223,11 @@ def committed_writes(
     rows are read. Documents refused before sending are added to
     ``result.failures``.
     """
-    groups: dict[tuple[type[Any], str, bool, bool], list[Operation]] = defaultdict(list)
+    groups: dict[tuple[type[Any], str, bool, bool, str | None], list[Operation]]
+    groups = defaultdict(list)
     for op in ops:
-        groups[(op.model, op.index, op.committed, op.explicit)].append(op)
-    for (model, index, committed, explicit), group in groups.items():
+        groups[(op.model, op.index, op.committed, op.explicit, op.using)].append(op)
+    for (model, index, committed, explicit, using), group in groups.items():
         for start in range(0, len(group), options.CHUNK_SIZE):
             chunk = group[start : start + options.CHUNK_SIZE]
             version = next_version()  # before the read: see the module docstring
@@ -235,7 +236,7 @@ def committed_writes(
                     op.version = version
                     yield from _deletes(op, {op.doc_id, *op.stale_ids}, version, result)
                 continue
-            queryset = search_queryset(model, index, whole_table=explicit)
+            queryset = search_queryset(model, index, whole_table=explicit, using=using)
             found = {obj.pk: obj for obj in queryset.filter(pk__in=[op.pk for op in chunk])}
             prepare = getattr(model, "prepare_search_documents", None)
             if found and prepare is not None:
