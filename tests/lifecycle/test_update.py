@@ -83,6 +83,7 @@ def test_update_merges_chunks_into_requests_of_bulk_bytes(
     assert [b["body"].count('"index":') for b in bulks] == [1] * 13
 
 
+@pytest.mark.postgres
 def test_no_reindex_request_exceeds_bulk_bytes(
     conn: Base, blog_data: dict[str, Any], settings: Any
 ) -> None:

@@ -76,6 +76,7 @@ def test_configuration_error_names_the_problem_not_the_secret(settings: Any, cas
     assert SECRET not in repr(info.value)
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db  # on Django 6, `check` runs the model checks against the database
 @pytest.mark.parametrize("case", list(CASES))
 def test_manage_py_check_names_the_problem_not_the_secret(settings: Any, case: str) -> None:
@@ -96,6 +97,7 @@ def test_manage_py_check_names_the_problem_not_the_secret(settings: Any, case: s
     ],
     ids=["url-with-api-key", "user-password", "kwargs-dict"],
 )
+@pytest.mark.postgres
 @pytest.mark.django_db  # on Django 6, `check` runs the model checks against the database
 def test_elasticsearch_django_connections_are_masked_too(settings: Any, connection: Any) -> None:
     del settings.ES_SERVERS, settings.ES_INDICES

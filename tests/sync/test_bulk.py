@@ -188,3 +188,31 @@ def test_outcomes_of_each_kind(conn: Base) -> None:
     assert kinds(outcomes) == ["refused", "done", "missing", "done", "superseded"]
     assert outcomes[0].status == 400
     assert "[n]" in outcomes[0].reason
+
+
+def test_why_the_writer_is_not_the_clients_streaming_bulk(conn: Base, proxy: FaultProxy) -> None:
+    """The reason ``djangoes.bulk`` does not send through the client's ``streaming_bulk``
+    (docs/sync.md), measured against the same engine and faults. If a client release makes
+    one of these assertions fail, the reason is gone: use its helper."""
+    from opensearchpy import helpers
+
+    def sent(count: int) -> list[dict[str, Any]]:
+        return [{"_index": "docs", "_id": str(n), "_source": {"n": n}} for n in range(count)]
+
+    proxy.add(MissingItem(2))  # an answer missing one item: one outcome silently lost
+    results = list(helpers.streaming_bulk(conn.client, sent(5), raise_on_error=False))
+    assert len(results) == 4
+    proxy.add(Status(502))  # a request answered 502 is not sent again, even with retries
+    results = list(
+        helpers.streaming_bulk(
+            conn.client, sent(5), raise_on_error=False, raise_on_exception=False,
+            max_retries=5, initial_backoff=0.05,
+        )
+    )  # fmt: skip
+    assert [ok for ok, _ in results] == [False] * 5
+    proxy.add(Status(502))
+    proxy.add(MissingItem(2))
+    outcomes = kinds(list(bulk.write(conn, documents(5, version=2), limits())))
+    # one outcome per action; the retry after the malformed answer finds them written
+    assert outcomes == ["superseded"] * 5
+    assert sorted(stored(conn)) == ["0", "1", "2", "3", "4"]
