@@ -10,7 +10,7 @@ COMPAT := .venv-compat
 STAMP := $(VENV)/.installed
 COMPAT_STAMP := $(COMPAT)/.installed
 
-.PHONY: test lint types browser unit postgres compat docs demo bench clean
+.PHONY: test lint types browser unit postgres compat cluster docs demo bench clean
 
 $(STAMP): pyproject.toml requirements/main.txt requirements/dev.txt
 	@test -n "$(PYTHON)" || { echo "Cannot build $(VENV): Python 3.13 is missing (see above)."; exit 1; }
@@ -26,7 +26,7 @@ $(COMPAT_STAMP): pyproject.toml requirements/compat.txt requirements/dev.txt
 	$(COMPAT)/bin/pip install -q -e '.[opensearch,embedded,requests,debug-toolbar,celery,async]' -r requirements/dev.txt -r requirements/compat.txt
 	touch $@
 
-test: lint types browser unit postgres compat docs
+test: lint types browser unit postgres compat cluster docs
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests example bench
@@ -57,6 +57,11 @@ postgres: $(STAMP)
 
 compat: $(COMPAT_STAMP)
 	$(COMPAT)/bin/python -m tests.lanes compat -- $(COMPAT)/bin/pytest -n 2
+
+# tests/cluster on a real three-node OpenSearch 2.19 cluster (tests/engines.py): one
+# cluster for the lane, its tests one after another (they stop and start nodes).
+cluster: $(STAMP)
+	$(BIN)/python -m tests.lanes cluster -- $(BIN)/pytest -n 0 tests/cluster
 
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/docs

@@ -528,7 +528,8 @@ def start_node(
     (home / "tmp").mkdir(exist_ok=True)
     yml: dict[str, Any] = {
         "cluster.name": cluster_name or name,
-        "node.name": name,
+        # the runner names its node "Node 1" over node.name; force. wins over the runner
+        "force.node.name": name,
         "network.host": "127.0.0.1",
         "http.port": http_port,
         "transport.port": transport_port,
@@ -581,6 +582,152 @@ def running_node(rel: Release, **options: Any) -> Iterator[Node]:
         yield node
     finally:
         node.stop()
+
+
+# -- A three-node cluster ------------------------------------------------------
+
+#: The cluster lane's nodes: HTTP 9221-9223 and transport 9321-9323 by default
+#: (``DJANGOES_CLUSTER_HTTP_PORT`` / ``DJANGOES_CLUSTER_TRANSPORT_PORT`` move the first one).
+CLUSTER_SIZE = 3
+CLUSTER_HTTP_PORT = 9221
+CLUSTER_TRANSPORT_PORT = 9321
+
+
+def _cluster_port(kind: str, default: int) -> int:
+    value = os.environ.get(f"DJANGOES_CLUSTER_{kind.upper()}_PORT", str(default))
+    if not value.isdigit():
+        raise ValueError(f"DJANGOES_CLUSTER_{kind.upper()}_PORT={value!r} is not a port")
+    return int(value)
+
+
+@dataclass
+class Cluster:
+    """Three nodes of one release, one JVM each, that can be stopped and started one at a time.
+
+    Every node is cluster-manager eligible and holds data, so any one of them
+    may be stopped and the other two still elect a manager and serve every shard
+    of an index with one replica.
+    """
+
+    release: Release
+    home: Path
+    name: str
+    http_ports: tuple[int, ...]
+    transport_ports: tuple[int, ...]
+    heap: str
+    nodes: list[Node | None] = field(default_factory=list)
+
+    @property
+    def node_names(self) -> list[str]:
+        return [f"{self.name}-{i}" for i in range(len(self.http_ports))]
+
+    @property
+    def urls(self) -> list[str]:
+        """Every node's URL, stopped or not (what HOSTS names)."""
+        return [f"http://127.0.0.1:{port}" for port in self.http_ports]
+
+    def running(self) -> list[int]:
+        """The positions of the nodes whose JVM runs."""
+        return [i for i, node in enumerate(self.nodes) if node is not None and node.alive()]
+
+    def start(self, i: int, *, fresh: bool = False, wait: bool = True) -> Node:
+        """Start node ``i`` (again, keeping its data unless ``fresh``)."""
+        node = start_node(
+            self.release,
+            self.home / f"n{i}",
+            http_port=self.http_ports[i],
+            transport_port=self.transport_ports[i],
+            cluster_name=self.name,
+            node_name=self.node_names[i],
+            seed_transport_ports=self.transport_ports,
+            initial_managers=self.node_names,
+            heap=self.heap,
+            fresh=fresh,
+            wait=False,
+        )
+        self.nodes[i] = node
+        if wait:
+            node.wait_healthy()
+        return node
+
+    def stop(self, i: int) -> None:
+        """Stop node ``i`` cleanly (SIGTERM), as an operator does."""
+        node = self.nodes[i]
+        if node is not None:
+            node.stop()
+
+    def signal(self, i: int, signum: int) -> None:
+        """Send ``signum`` to node ``i``'s JVM: SIGKILL crashes it, SIGSTOP freezes it
+        (its sockets stay open and nothing answers), SIGCONT thaws it."""
+        node = self.nodes[i]
+        if node is None or not node.alive():
+            raise EngineFailed(f"node {self.node_names[i]} does not run")
+        os.killpg(node.pid, signum)
+        if signum == signal.SIGKILL:
+            node.process.wait()
+            node.stop()  # forget it
+
+    def health(self, status: str = "green", timeout: float = 240.0) -> dict[str, Any]:
+        """Wait until the cluster, asked through a running node, is ``status`` with every node in.
+
+        Raises :class:`EngineFailed` when it is not by ``timeout`` seconds.
+        """
+        running = self.running()
+        if not running:
+            raise EngineFailed(f"cluster {self.name}: no node runs")
+        node = self.nodes[running[0]]
+        assert node is not None
+        wanted = len(self.http_ports)
+        query = f"wait_for_status={status}&wait_for_nodes={wanted}&timeout={timeout:.0f}s"
+        health: dict[str, Any] = http_json(
+            f"{node.url}/_cluster/health?{query}", timeout=timeout + 10
+        )
+        if health.get("timed_out"):
+            raise EngineFailed(f"cluster {self.name} not {status} after {timeout:.0f} s: {health}")
+        return health
+
+    def close(self) -> None:
+        for node in self.nodes:
+            if node is not None:
+                node.stop()
+
+
+def start_cluster(
+    rel: Release,
+    home: Path | None = None,
+    *,
+    name: str = "djangoes-cluster",
+    heap: str | None = None,
+    timeout: float = 300.0,
+) -> Cluster:
+    """Start a fresh three-node cluster of ``rel`` and wait until it is green.
+
+    Heap: ``$DJANGOES_CLUSTER_HEAP``, default 512m per node (three JVMs on a
+    shared two-core machine).
+    """
+    http = _cluster_port("http", CLUSTER_HTTP_PORT)
+    transport = _cluster_port("transport", CLUSTER_TRANSPORT_PORT)
+    cluster = Cluster(
+        rel,
+        (home or BUILD / "cluster").resolve(),
+        name,
+        tuple(range(http, http + CLUSTER_SIZE)),
+        tuple(range(transport, transport + CLUSTER_SIZE)),
+        heap or os.environ.get("DJANGOES_CLUSTER_HEAP", "512m"),
+        [None] * CLUSTER_SIZE,
+    )
+    try:
+        for i in range(CLUSTER_SIZE):  # all started before any can elect a manager
+            cluster.start(i, fresh=True, wait=False)
+        for node in cluster.nodes:
+            assert node is not None
+            node.wait_healthy(timeout)
+            node.check()
+        cluster.health("green", timeout)
+    except BaseException:
+        cluster.close()
+        raise
+    return cluster
 
 
 # -- Command line --------------------------------------------------------------

@@ -7,6 +7,8 @@
   elasticsearch-py 9, opensearch-py 3).
 * ``compat``: the suite on the oldest supported stack (Django 5.2 on Python
   3.11, elasticsearch-py 8, opensearch-py 2).
+* ``cluster``: ``tests/cluster`` on a real three-node OpenSearch 2.19 cluster
+  (``tests/engines.py``), nodes stopped and started under load.
 
 Every lane first prints the Python and library versions it runs.
 """
@@ -60,10 +62,15 @@ def main(argv: list[str]) -> int:
             print(f"PostgreSQL lane SKIPPED: {reason}.")
             return 0
         env["DJANGOES_TEST_DB"] = "postgres"
-    elif lane not in {"main", "compat"}:
+    elif lane not in {"main", "compat", "cluster"}:
         print(f"unknown lane {lane!r}")
         return 2
-    title = {"main": "Main", "compat": "Compatibility", "postgres": "PostgreSQL"}[lane]
+    title = {
+        "main": "Main",
+        "compat": "Compatibility",
+        "postgres": "PostgreSQL",
+        "cluster": "Three-node OpenSearch 2.19 cluster",
+    }[lane]
     print(f"{title} lane: {versions()}", flush=True)
     return subprocess.call(command, env=env)
 
