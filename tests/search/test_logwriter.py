@@ -102,3 +102,15 @@ def test_rows_still_waiting_are_written_when_the_process_exits(
     counted = project.run("shell", "-c", COUNT)
     assert counted.returncode == 0, counted.stderr
     assert counted.stdout.split()[-1] == "25"  # after the shell's list of imported names
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reading_pk_right_after_a_search_writes_the_row_first(posts: list[Post]) -> None:
+    """elasticsearch-django's ``sq = execute_search(...); SearchQuery.objects.get(pk=sq.pk)``."""
+    sq = execute_search("blog", MATCH_DJANGO, search_terms="at once")
+    assert SearchQuery.objects.get(pk=sq.pk).search_terms == "at once"
+    again = execute_search("blog", MATCH_DJANGO, search_terms="then saved")
+    again.save(reference="page-2")  # not a second row: the waiting one, updated
+    assert flush_query_log(30)
+    rows = SearchQuery.objects.filter(search_terms="then saved")
+    assert [(row.pk, row.reference) for row in rows] == [(again.pk, "page-2")]

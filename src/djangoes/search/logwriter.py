@@ -18,8 +18,10 @@ loses the rows of its last fraction of a second. A forked child starts with
 an empty writer of its own.
 
 The row gets its primary key when it is written (``bulk_create`` returns it
-on PostgreSQL, SQLite 3.35+, MariaDB 10.5+): call :func:`flush_query_log`
-before reading ``search_query.pk``.
+on PostgreSQL, SQLite 3.35+, MariaDB 10.5+). Reading ``search_query.pk`` (or
+calling ``save()``) on a row still waiting writes it first, so code written
+for a log saved at once keeps working; :func:`flush_query_log` waits for
+every row of the process (a test reading the table back, a script).
 """
 
 from __future__ import annotations
@@ -58,6 +60,10 @@ class QueryLogWriter:
         self._urgent = False
         self._pid = -1
         self._exit_hook = False
+        #: id() of the rows handed over and not written yet (referenced by _rows
+        #: meanwhile, so no other object can take their id).
+        self._waiting: set[int] = set()
+        self._thread_id = -1
 
     def add(self, alias: str, search_query: SearchQuery) -> None:
         """Hand over a row to write on database ``alias`` (starting the thread if needed)."""
@@ -65,13 +71,16 @@ class QueryLogWriter:
             if self._pid != os.getpid():  # first use, or a forked child: no thread of its own
                 self._pid = os.getpid()
                 self._rows, self._handed, self._done = [], 0, 0
+                self._waiting = set()
                 thread = threading.Thread(target=self._loop, name="djangoes-query-log")
                 thread.daemon = True
                 thread.start()
+                self._thread_id = thread.ident or -1
                 if not self._exit_hook:
                     atexit.register(self.flush, EXIT_WAIT_SECONDS)
                     self._exit_hook = True
             self._rows.append((alias, search_query))
+            self._waiting.add(id(search_query))
             self._handed += 1
             self._changed.notify_all()
 
@@ -84,6 +93,11 @@ class QueryLogWriter:
             self._urgent = True
             self._changed.notify_all()
             return self._changed.wait_for(lambda: self._done >= target, timeout)
+
+    def wait_for(self, search_query: SearchQuery) -> None:
+        """Return once ``search_query`` is written, if it was handed over (not in the thread)."""
+        if id(search_query) in self._waiting and threading.get_ident() != self._thread_id:
+            self.flush(EXIT_WAIT_SECONDS)
 
     def _loop(self) -> None:
         from django.db import close_old_connections
@@ -106,6 +120,7 @@ class QueryLogWriter:
                 close_old_connections()
                 with self._lock:
                     self._done += len(rows)
+                    self._waiting.difference_update(id(row) for _, row in rows)
                     self._changed.notify_all()
 
 
@@ -149,13 +164,17 @@ def log(search_query: SearchQuery) -> None:
         _writer.add(alias, search_query)
 
 
+def wait_until_written(search_query: SearchQuery) -> None:
+    """Write ``search_query`` first if it waits for the thread (``pk`` and ``save()`` call this)."""
+    _writer.wait_for(search_query)
+
+
 def flush_query_log(timeout: float | None = None) -> bool:
     """Wait until this process has written every query log row of its searches so far.
 
     Returns False if ``timeout`` seconds ran out first. Rows of searches run
     in autocommit mode are written by a thread, in batches (see
     :mod:`djangoes.search.logwriter`); call this before reading them back
-    in the same process (a test, the end of a script) or before reading
-    ``search_query.pk``.
+    in the same process (a test, the end of a script).
     """
     return _writer.flush(timeout)

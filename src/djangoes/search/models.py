@@ -22,6 +22,8 @@ from django.db.models import Expression
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from djangoes.search.logwriter import wait_until_written
+
 __all__ = ["SearchQuery"]
 
 
@@ -161,6 +163,7 @@ class SearchQuery(models.Model):
             user_to_log,
         )
 
+        wait_until_written(self)  # a row the log's thread holds: written once, then updated
         if user is not None:
             self.user = user_to_log(user)
         if reference is not None:
@@ -169,6 +172,21 @@ class SearchQuery(models.Model):
             self.search_terms = terms_to_log(search_terms)
         super().save(*args, **kwargs)
         return self
+
+    @property  # type: ignore[no-redef]
+    def pk(self) -> Any:
+        """The primary key; a row the query log's thread has yet to write is written first.
+
+        See :mod:`djangoes.search.logwriter`: a search in autocommit mode hands
+        its row to a thread, and this keeps ``execute_search(...).pk`` what it
+        was when the row was saved at once.
+        """
+        wait_until_written(self)
+        return super().pk
+
+    @pk.setter
+    def pk(self, value: Any) -> None:
+        models.Model.pk.fset(self, value)
 
     @property
     def query_response(self) -> dict[str, Any] | None:
