@@ -181,18 +181,8 @@ def scan_index(index: str, model: type[models.Model] | None = None) -> Iterator[
     """
     conn = connections[connections.alias_for_index(index)]
     size = connections.options.CHUNK_SIZE
-    page = conn.search(
-        index=index, query={"match_all": {}}, sort=["_doc"], size=size, scroll=SCAN_KEEP_ALIVE
-    )
-    scroll_id = page.get("_scroll_id")
-    try:
-        while page["hits"]["hits"]:
-            yield from page["hits"]["hits"]
-            page = conn.scroll(scroll_id=scroll_id, scroll=SCAN_KEEP_ALIVE)
-            scroll_id = page.get("_scroll_id", scroll_id)
-    finally:
-        if scroll_id:
-            conn.clear_scroll(scroll_id=scroll_id)
+    # Base.scan raises when a page lacks shards: never a partial "every document"
+    yield from conn.scan(index, {"query": {"match_all": {}}}, size=size, scroll=SCAN_KEEP_ALIVE)
 
 
 def bulk_actions(objects: Iterable[Any], index: str, action: str) -> Iterator[dict[str, Any]]:

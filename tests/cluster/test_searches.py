@@ -14,6 +14,9 @@ request that cannot connect to one node is sent to another, up to
   ``timeout``, not later; searches through the other nodes succeed or raise
   ``ConnectionTimeout`` (the node coordinating them may wait for the frozen
   one), never later than the timeout either;
+* a node holding some of a scan's scroll contexts stopped between two pages
+  (``Base.scan``, what ``prune_search_index`` reads with): djangoes'
+  ``TransportError`` naming what was lost, not the client's ``ScanError``;
 * each node comes back, and the cluster returns to green.
 
 The bounds on durations are hang guards (the configured timeout plus
@@ -29,7 +32,7 @@ from typing import Any
 import pytest
 
 from djangoes import connections
-from djangoes.exceptions import ConnectionError, ConnectionTimeout
+from djangoes.exceptions import ConnectionError, ConnectionTimeout, TransportError
 from tests import engines
 from tests.rebuild.helpers import Project
 
@@ -106,3 +109,32 @@ def test_a_node_frozen_searches_never_hang_beyond_the_timeout(
         whole_cluster.signal(1, signal.SIGCONT)
     assert whole_cluster.health("green")["number_of_nodes"] == engines.CLUSTER_SIZE
     assert all_documents("frozen") == expected
+
+
+def scroll_holders(cluster: engines.Cluster) -> list[int]:
+    """The positions of the nodes holding open scroll contexts."""
+    stats = engines.http_json(f"{cluster.urls[0]}/_nodes/stats/indices/search")
+    holding = {
+        node["name"]
+        for node in stats["nodes"].values()
+        if node["indices"]["search"]["scroll_current"] > 0
+    }
+    return [i for i, name in enumerate(cluster.node_names) if name in holding]
+
+
+def test_a_node_stopped_during_a_scan_raises_a_djangoes_error(
+    project: Project, cluster_settings: Any, whole_cluster: engines.Cluster
+) -> None:
+    conn = connections["default"]
+    conn.meta.indices.refresh(index="blog")
+    pages = conn.scan("blog", {"query": {"match_all": {}}}, size=5)
+    seen = [next(pages)["_id"] for _ in range(5)]  # the first page: the contexts are open
+    holders = scroll_holders(whole_cluster)
+    assert holders
+    whole_cluster.stop(holders[-1])
+    with pytest.raises(TransportError, match="scan of 'blog' stopped") as info:
+        seen.extend(hit["_id"] for hit in pages)
+    assert "shards" in str(info.value)
+    assert len(seen) < 44
+    whole_cluster.start(holders[-1])
+    assert whole_cluster.health("green")["number_of_nodes"] == engines.CLUSTER_SIZE

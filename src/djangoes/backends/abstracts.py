@@ -621,11 +621,19 @@ class Base(AsyncOperations):
 
         A scroll, in pages of ``size``, in no particular order, cleared at the
         end (also when the iteration stops early). Raises the djangoes
-        ``TransportError`` family.
+        ``TransportError`` family, also when a page comes back without some of
+        the index's shards (a node holding scroll contexts went away): the
+        hits would not be every hit.
         """
         scan = import_string(f"{self.helpers_module}.scan")
+        scan_error = import_string(f"{self.helpers_module}.ScanError")
         with self.wrap_errors():
-            yield from scan(self.client, query=query, index=index, size=size, scroll=scroll)
+            try:
+                yield from scan(self.client, query=query, index=index, size=size, scroll=scroll)
+            except scan_error as exc:
+                raise self._error(
+                    TransportError, f"scan of {index!r} stopped: {exc}", None, None
+                ) from exc
 
     def _request(self, api: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
         call = self._call_for(api, args, kwargs)
