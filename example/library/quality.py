@@ -222,17 +222,19 @@ def measure(
     query_for: Callable[[str], dict[str, Any]],
     known: set[str],
     judgments: Mapping[str, Mapping[str, int]] = JUDGMENTS,
+    sort: Sequence[Any] | None = None,
 ) -> list[Measured]:
-    """Each judged query run with ``query_for(terms)`` on ``index``; ``known``: its qualnames."""
+    """Each judged query run with ``query_for(terms)`` on ``index``; ``known``: its qualnames.
+
+    ``sort``: the ``sort`` of the requests (the search page's), None for none.
+    """
     results = []
     for terms, judged in judgments.items():
         present = {name: grade for name, grade in judged.items() if name in known}
-        sq = execute_search(
-            index,
-            {"query": query_for(terms), "_source": ["qualname"]},
-            size=K,
-            save=False,
-        )
+        body: dict[str, Any] = {"query": query_for(terms), "_source": ["qualname"]}
+        if sort:
+            body["sort"] = list(sort)
+        sq = execute_search(index, body, size=K, save=False)
         hits = (sq.search_response or {})["hits"]["hits"]
         found = [hit["_source"]["qualname"] for hit in hits]
         missing = sorted(set(judged) - set(present))

@@ -24,6 +24,9 @@ FACETS = [TermsFacet("package", size=12), TermsFacet("kind"), TermsFacet("module
 #: Fragments of the docstring with the words found; the engine escapes the
 #: text, so only its <em> tags are markup.
 HIGHLIGHT = {"fields": {"doc": {"fragment_size": 160, "number_of_fragments": 2}}}
+#: By relevance; equal scores by name, so that a search always lists its results
+#: in one order (otherwise the order the documents were indexed in decides).
+SORT = ["_score", {"qualname": "asc"}]
 #: The field whose words "did you mean" proposes.
 SPELLING_FIELD = "doc.words"
 

@@ -19,6 +19,7 @@ class EntrySearchMixin:
     index = search.INDEX
     queryset = Entry.objects.select_related("module")
     facets = search.FACETS
+    sort = search.SORT
     highlight = search.HIGHLIGHT
     suggest_field = search.SPELLING_FIELD
     paginate_by = search.PAGE_SIZE

@@ -86,6 +86,10 @@ class SearchMixin(TemplateResponseMixin, ContextMixin):
     #: ``"encoder": "html"`` is added unless it says otherwise, so that only
     #: the engine's ``<em>`` tags are markup.
     highlight: Mapping[str, Any] | None = None
+    #: The request's ``sort`` (None: by relevance). ``["_score", {"title": "asc"}]``
+    #: keeps relevance and puts equal scores in a fixed order, which the engine
+    #: otherwise leaves to the order the documents were indexed in.
+    sort: Sequence[Any] | None = None
     #: The text field whose words "did you mean" proposes (None: no suggestion).
     suggest_field: str | None = None
     #: The phrase suggester (True) or the term suggester (False) for "did you mean".
@@ -131,7 +135,7 @@ class SearchMixin(TemplateResponseMixin, ContextMixin):
         return []
 
     def get_search_body(self, form: SearchForm) -> dict[str, Any]:
-        """The request body: query and filters, facets, highlight and suggestion."""
+        """The request body: query and filters, sort, facets, highlight and suggestion."""
         terms = form.terms
         query = self.get_query(terms) if terms else {"match_all": {}}
         filters = self.get_filters(form)
@@ -141,6 +145,8 @@ class SearchMixin(TemplateResponseMixin, ContextMixin):
         facets = self.get_facets()
         if facets:
             body.update(facet_request(facets, form.chosen))
+        if self.sort:
+            body["sort"] = copy.deepcopy(list(self.sort))
         if terms and self.highlight is not None:
             body["highlight"] = {"encoder": "html", **copy.deepcopy(dict(self.highlight))}
         if terms and self.suggest_field:

@@ -1,9 +1,11 @@
-"""The demo's search quality on its whole corpus: the nDCG@10 figure of the docs, the obvious cases.
+"""The demo's search quality on its whole corpus: the docs' nDCG@10 figures, the obvious cases.
 
 One corpus is built for the module (``manage.py demo --no-serve``, every
 documented object of the running Python's standard library) on the embedded
 engine, in a var directory of its own; the checks run in the example
-project, through its ``SearchView``, as the site's searches do.
+project, through its ``SearchView``, as the site's searches do. The figure of
+real OpenSearch 3.8 is checked on a node started for it (``tests.engines``;
+skipped, saying why, where none can run, and a failure under CI).
 """
 
 from __future__ import annotations
@@ -14,9 +16,13 @@ import platform
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests import engines
+from tests.engines import port_in_use
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_DOCS = ROOT / "docs" / "example.md"
@@ -63,10 +69,13 @@ MULTI_WORD = ["event loop", "temporary file", "gzip compress", "priority queue",
 MARKUP = re.compile(r"``|:(?:func|class|meth|mod|attr|exc|data):`|^\.\. \w+::", re.MULTILINE)
 
 
-def manage(var_dir: Path, *args: str) -> str:
+def manage(var_dir: Path, *args: str, search_url: str | None = None) -> str:
+    """``manage.py *args`` of the example, on the embedded engine or the one at ``search_url``."""
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     env |= {"DEMO_VAR_DIR": str(var_dir), "PYTHONPATH": str(ROOT / "src")}
-    env.pop("DEMO_SEARCH_URL", None)  # the embedded engine
+    env.pop("DEMO_SEARCH_URL", None)  # the embedded engine...
+    if search_url is not None:
+        env["DEMO_SEARCH_URL"] = search_url  # ...or this one
     done = subprocess.run(
         [sys.executable, str(ROOT / "example" / "manage.py"), *args],
         env=env, capture_output=True, text=True, timeout=900,
@@ -90,26 +99,74 @@ def results(corpus: Path) -> dict[str, dict[str, list]]:
     return json.loads(out.split("RESULTS ", 1)[1])
 
 
-def test_the_ndcg_figure_in_the_docs_is_what_a_fresh_run_prints(corpus: Path) -> None:
-    out = manage(corpus, "search_quality")
+def printed_figure(out: str) -> str:
+    """The mean nDCG@10 ``search_quality`` printed (over at least 25 judged queries)."""
     printed = re.search(r"^nDCG@10: (\d\.\d{3}) over (\d+) judged queries\.$", out, re.MULTILINE)
     assert printed, out
     assert int(printed.group(2)) >= 25
+    return printed.group(1)
+
+
+def docs_figures(engine: str) -> dict[str, str]:
+    """Python version -> the figure of docs/example.md's table for ``engine`` (a regex)."""
     docs = EXAMPLE_DOCS.read_text(encoding="utf-8")
-    figures = dict(
-        re.findall(
-            r"^\| The embedded engine \(osmem-server [\d.]+\), Python (3\.\d+) \| (\d\.\d{3}) \|$",
-            docs,
-            re.MULTILINE,
-        )
-    )
-    assert figures, "docs/example.md has the figures of the embedded engine"
+    row = rf"^\| {engine}, Python (3\.\d+) \| (\d\.\d{{3}}) \|$"
+    return dict(re.findall(row, docs, re.MULTILINE))
+
+
+def check_figure(engine: str, out: str) -> None:
+    figures = docs_figures(engine)
+    assert figures, f"docs/example.md has figures for {engine!r}"
     python = platform.python_version().rsplit(".", 1)[0]
     if python not in figures:
         pytest.fail(
-            f"docs/example.md has no figure for Python {python}: add the one printed:\n{out}"
+            f"docs/example.md has no figure of {engine!r} for Python {python}: add the one "
+            f"printed:\n{out}"
         )
-    assert printed.group(1) == figures[python]
+    assert printed_figure(out) == figures[python], out
+
+
+def test_the_ndcg_figure_in_the_docs_is_what_a_fresh_run_prints(corpus: Path) -> None:
+    out = manage(corpus, "search_quality")
+    check_figure(r"The embedded engine \(osmem-server [\d.]+\)", out)
+
+
+def free_port_among(ports: range) -> int:
+    """A port of ``ports`` nothing listens on (the runner refuses HTTP ports as high as
+    the system's ephemeral ones: the node exits at once)."""
+    for port in ports:
+        if not port_in_use(port):
+            return port
+    pytest.fail(f"every port from {ports.start} to {ports.stop - 1} is in use")
+
+
+@pytest.fixture(scope="module")
+def opensearch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a node of OpenSearch 3.8, on ports of its own."""
+    release = engines.release("3.8")
+    why = engines.unavailable(release)
+    if why:
+        if engines.in_ci():
+            pytest.fail(why)
+        pytest.skip(why)
+    home = tmp_path_factory.mktemp("opensearch")
+    with engines.running_node(
+        release,
+        home=home,
+        http_port=free_port_among(range(9260, 9300)),
+        transport_port=free_port_among(range(9360, 9400)),
+    ) as node:
+        yield node.url
+
+
+def test_the_opensearch_figure_in_the_docs_is_what_a_fresh_run_prints(
+    opensearch: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    var_dir = tmp_path_factory.mktemp("quality-opensearch") / "var"
+    assert "Indexed" in manage(var_dir, "demo", "--no-serve", search_url=opensearch)
+    out = manage(var_dir, "search_quality", search_url=opensearch)
+    assert out.startswith("Engine: opensearch 3.8.0 (SimpleHttpBackend)"), out
+    check_figure(r"OpenSearch 3\.8\.0", out)
 
 
 def test_parse_a_date_finds_date_parsing_not_every_entry_with_a(

@@ -262,6 +262,27 @@ def test_filters_narrow_results_and_counts(
     assert {b.key: b.count for b in context["facets"][0].buckets} == {"Ada": 1, "Bob": 1}
 
 
+def test_sort_orders_the_results_and_keeps_the_scores(
+    post_search: type[SearchMixin], posts: list[Post]
+) -> None:
+    class ByViews(post_search):
+        sort = [{"views": "asc"}]
+
+    context = get(ByViews, q="django").context_data
+    assert context is not None
+    assert [post.views for post in context["post_list"]] == [10, 20]
+    assert context["search_query"].query["sort"] == [{"views": "asc"}]
+
+    class TiesByViews(post_search):
+        sort = ["_score", {"views": "desc"}]
+        search_everything = True  # every score is 1: the views decide
+
+    context = get(TiesByViews, page="1").context_data
+    assert context is not None
+    assert [post.views for post in context["post_list"]] == [50, 30]
+    assert [post.search_score for post in context["post_list"]] == [1.0, 1.0]
+
+
 @pytest.mark.parametrize(
     ("attributes", "message"),
     [

@@ -36,7 +36,7 @@ class Command(BaseCommand):
                 "--no-serve` first."
             )
         known = set(Entry.objects.values_list("qualname", flat=True))
-        results = quality.measure(search.INDEX, search.query, known)
+        results = quality.measure(search.INDEX, search.query, known, sort=search.SORT)
         conn = connections[connections.alias_for_index(search.INDEX)]
         version = conn.info()["version"]
         engine = f"{version.get('distribution', 'elasticsearch')} {version['number']}"
