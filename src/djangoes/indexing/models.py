@@ -20,8 +20,6 @@ admin or the shell to see what runs.
 
 from __future__ import annotations
 
-from typing import ClassVar, Final
-
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -32,25 +30,16 @@ __all__ = ["IndexRebuild", "RebuildFailedWrite"]
 class IndexRebuild(models.Model):
     """A rebuild of one index that is running, or that was interrupted."""
 
-    class Stage:
+    class Stage(models.TextChoices):
         """What the rebuild was doing at its last heartbeat (``stage``)."""
 
-        STARTING: Final = "starting"
-        WAITING: Final = "waiting"
-        LOADING: Final = "loading"
-        CATCHING_UP: Final = "catching up"
-        SWITCHING: Final = "switching"
-        RETIRING: Final = "retiring"
-        INTERRUPTED: Final = "interrupted"
-        choices: ClassVar[list[tuple[str, str]]] = [
-            (STARTING, "starting"),
-            (WAITING, "waiting for other processes"),
-            (LOADING, "loading"),
-            (CATCHING_UP, "writing failed writes again"),
-            (SWITCHING, "switching"),
-            (RETIRING, "retiring old indexes"),
-            (INTERRUPTED, "interrupted (engine unreachable)"),
-        ]
+        STARTING = "starting", "starting"
+        WAITING = "waiting", "waiting for other processes"
+        LOADING = "loading", "loading"
+        CATCHING_UP = "catching up", "writing failed writes again"
+        SWITCHING = "switching", "switching"
+        RETIRING = "retiring", "retiring old indexes"
+        INTERRUPTED = "interrupted", "interrupted (engine unreachable)"
 
     connection = models.CharField(
         _("connection"), max_length=100, help_text=_("The ES_SERVERS alias the rebuild uses.")

@@ -10,8 +10,6 @@ is in :mod:`djangoes.sync.queue` (written and settled at commit) and
 
 from __future__ import annotations
 
-from typing import Final
-
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -30,20 +28,18 @@ class SyncQueueEntry(models.Model):
     entry; another one may take it once the claim has run out.
     """
 
-    class State:
+    class State(models.TextChoices):
         """Whether an entry waits to be sent (``pending``) or was refused for good."""
 
-        PENDING: Final = "pending"
-        FAILED: Final = "failed"
-        choices: Final = [(PENDING, _("Pending")), (FAILED, _("Failed"))]
+        PENDING = "pending", _("Pending")
+        FAILED = "failed", _("Failed")
 
-    class Action:
+    class Action(models.TextChoices):
         """What the change asked for (the document is always rebuilt when sent)."""
 
-        INDEX: Final = "index"
-        UPDATE: Final = "update"
-        DELETE: Final = "delete"
-        choices: Final = [(INDEX, _("Index")), (UPDATE, _("Update")), (DELETE, _("Delete"))]
+        INDEX = "index", _("Index")
+        UPDATE = "update", _("Update")
+        DELETE = "delete", _("Delete")
 
     index = models.CharField(
         _("index"), max_length=100, help_text=_("The ES_INDICES key of the index.")
