@@ -4,7 +4,8 @@ Like ``tests/rebuild/settings.py`` (the SQLite file and the mapping directory
 from the environment), but HOSTS names every node of the cluster
 (``REBUILD_TEST_ENGINE_URL`` holds their URLs separated by commas) and the
 client keeps its default retries: a request that cannot connect to one node
-is sent to another. ``CLUSTER_TEST_ON_ERROR`` chooses ON_ERROR.
+is sent to another. ``CLUSTER_TEST_ON_ERROR``, ``CLUSTER_TEST_BULK_TIMEOUT``
+and ``CLUSTER_TEST_RETRY_BUDGET`` choose ON_ERROR, BULK_TIMEOUT and RETRY_BUDGET.
 """
 
 import os
@@ -29,5 +30,6 @@ DJANGOES = {
     "MAPPINGS_DIR": os.environ["REBUILD_TEST_MAPPINGS"],
     "CHUNK_SIZE": 5,
     "ON_ERROR": os.environ.get("CLUSTER_TEST_ON_ERROR", "raise"),
-    "RETRY_BUDGET": 180,
+    "BULK_TIMEOUT": float(os.environ.get("CLUSTER_TEST_BULK_TIMEOUT", "60")),
+    "RETRY_BUDGET": float(os.environ.get("CLUSTER_TEST_RETRY_BUDGET", "180")),
 }

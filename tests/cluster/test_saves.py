@@ -27,7 +27,7 @@ from tests import engines
 from tests.rebuild.helpers import GUARD, Project, index_documents, steps_done, wait_for_steps
 
 #: Steps each writer does before the crash, while the node is down, and after it is back.
-STEPS = 12
+STEPS = 8
 VICTIM = 1
 
 

@@ -5,7 +5,10 @@ request that cannot connect to one node is sent to another, up to
 ``max_retries`` times (3 by default); a timeout is not retried unless
 ``retry_on_timeout``. These tests check it on the cluster:
 
-* a node stopped: searches through HOSTS naming the three nodes all succeed,
+* a node stopped: a scan (``Base.scan``, what ``prune_search_index`` reads
+  with) whose scroll contexts it held raises djangoes' ``TransportError``
+  naming what was lost, not the client's ``ScanError``; searches through
+  HOSTS naming the three nodes all succeed,
   with every document (the replicas answer for it); with ``max_retries: 0``
   the request that met the stopped node fails with djangoes'
   ``ConnectionError``, and a connection to that node alone always does;
@@ -14,9 +17,6 @@ request that cannot connect to one node is sent to another, up to
   ``timeout``, not later; searches through the other nodes succeed or raise
   ``ConnectionTimeout`` (the node coordinating them may wait for the frozen
   one), never later than the timeout either;
-* a node holding some of a scan's scroll contexts stopped between two pages
-  (``Base.scan``, what ``prune_search_index`` reads with): djangoes'
-  ``TransportError`` naming what was lost, not the client's ``ScanError``;
 * each node comes back, and the cluster returns to green.
 
 The bounds on durations are hang guards (the configured timeout plus
@@ -54,16 +54,38 @@ def all_documents(alias: str) -> int:
     return len(found["hits"]["hits"])
 
 
+def scroll_holders(cluster: engines.Cluster) -> list[int]:
+    """The positions of the nodes holding open scroll contexts."""
+    stats = engines.http_json(f"{cluster.urls[0]}/_nodes/stats/indices/search")
+    holding = {
+        node["name"]
+        for node in stats["nodes"].values()
+        if node["indices"]["search"]["scroll_current"] > 0
+    }
+    return [i for i, name in enumerate(cluster.node_names) if name in holding]
+
+
 def test_a_node_stopped_hosts_naming_every_node_fail_over(
     project: Project, cluster_settings: Any, whole_cluster: engines.Cluster
 ) -> None:
-    connections["default"].meta.indices.refresh(index="blog")
+    conn = connections["default"]
+    conn.meta.indices.refresh(index="blog")
     expected = all_documents("default")
     assert expected == 44  # 40 published posts and 4 pages
+    # a scan whose first page is read: its scroll contexts are open on some nodes
+    pages = conn.scan("blog", {"query": {"match_all": {}}}, size=5)
+    scanned = [next(pages)["_id"] for _ in range(5)]
+    holders = scroll_holders(whole_cluster)
+    assert holders
+    victim = holders[-1]
     add_connection(cluster_settings, "no_retries", whole_cluster.urls, max_retries=0)
-    add_connection(cluster_settings, "down", whole_cluster.urls[2:])
-    whole_cluster.stop(2)
+    add_connection(cluster_settings, "down", whole_cluster.urls[victim : victim + 1])
+    whole_cluster.stop(victim)
 
+    with pytest.raises(TransportError, match="scan of 'blog' stopped") as info:
+        scanned.extend(hit["_id"] for hit in pages)
+    assert "shards" in str(info.value)
+    assert len(scanned) < expected
     # every node in turn gets requests: the stopped one among them
     assert [all_documents("default") for _ in range(12)] == [expected] * 12
     outcomes: list[int | ConnectionError] = []
@@ -78,7 +100,7 @@ def test_a_node_stopped_hosts_naming_every_node_fail_over(
     with pytest.raises(ConnectionError):
         all_documents("down")
 
-    whole_cluster.start(2)
+    whole_cluster.start(victim)
     assert whole_cluster.health("green")["number_of_nodes"] == engines.CLUSTER_SIZE
     assert all_documents("down") == expected
 
@@ -109,32 +131,3 @@ def test_a_node_frozen_searches_never_hang_beyond_the_timeout(
         whole_cluster.signal(1, signal.SIGCONT)
     assert whole_cluster.health("green")["number_of_nodes"] == engines.CLUSTER_SIZE
     assert all_documents("frozen") == expected
-
-
-def scroll_holders(cluster: engines.Cluster) -> list[int]:
-    """The positions of the nodes holding open scroll contexts."""
-    stats = engines.http_json(f"{cluster.urls[0]}/_nodes/stats/indices/search")
-    holding = {
-        node["name"]
-        for node in stats["nodes"].values()
-        if node["indices"]["search"]["scroll_current"] > 0
-    }
-    return [i for i, name in enumerate(cluster.node_names) if name in holding]
-
-
-def test_a_node_stopped_during_a_scan_raises_a_djangoes_error(
-    project: Project, cluster_settings: Any, whole_cluster: engines.Cluster
-) -> None:
-    conn = connections["default"]
-    conn.meta.indices.refresh(index="blog")
-    pages = conn.scan("blog", {"query": {"match_all": {}}}, size=5)
-    seen = [next(pages)["_id"] for _ in range(5)]  # the first page: the contexts are open
-    holders = scroll_holders(whole_cluster)
-    assert holders
-    whole_cluster.stop(holders[-1])
-    with pytest.raises(TransportError, match="scan of 'blog' stopped") as info:
-        seen.extend(hit["_id"] for hit in pages)
-    assert "shards" in str(info.value)
-    assert len(seen) < 44
-    whole_cluster.start(holders[-1])
-    assert whole_cluster.health("green")["number_of_nodes"] == engines.CLUSTER_SIZE
