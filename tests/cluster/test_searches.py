@@ -8,8 +8,8 @@ request that cannot connect to one node is sent to another, up to
 * a node stopped: a scan (``Base.scan``, what ``prune_search_index`` reads
   with) whose scroll contexts it held raises djangoes' ``TransportError``
   naming what was lost, not the client's ``ScanError``; searches through
-  HOSTS naming the three nodes all succeed,
-  with every document (the replicas answer for it); with ``max_retries: 0``
+  HOSTS naming the three nodes all succeed, with the sync and the async
+  client, with every document (the replicas answer for it); with ``max_retries: 0``
   the request that met the stopped node fails with djangoes'
   ``ConnectionError``, and a connection to that node alone always does;
 * a node frozen (SIGSTOP: it accepts connections and never answers): a search
@@ -25,6 +25,7 @@ The bounds on durations are hang guards (the configured timeout plus
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import time
 from typing import Any
@@ -52,6 +53,21 @@ def add_connection(settings: Any, alias: str, hosts: list[str], **params: Any) -
 def all_documents(alias: str) -> int:
     found = connections[alias].search(index="blog", query={"match_all": {}}, size=1000)
     return len(found["hits"]["hits"])
+
+
+def all_documents_async(alias: str, times: int) -> list[int]:
+    """``all_documents`` ``times`` over, through the async client, in one event loop."""
+
+    async def searches() -> list[int]:
+        counts = []
+        for _ in range(times):
+            found = await connections[alias].asearch(
+                index="blog", query={"match_all": {}}, size=1000
+            )
+            counts.append(len(found["hits"]["hits"]))
+        return counts
+
+    return asyncio.run(searches())
 
 
 def scroll_holders(cluster: engines.Cluster) -> list[int]:
@@ -88,6 +104,7 @@ def test_a_node_stopped_hosts_naming_every_node_fail_over(
     assert len(scanned) < expected
     # every node in turn gets requests: the stopped one among them
     assert [all_documents("default") for _ in range(12)] == [expected] * 12
+    assert all_documents_async("default", 12) == [expected] * 12
     outcomes: list[int | ConnectionError] = []
     for _ in range(12):
         try:
@@ -99,6 +116,8 @@ def test_a_node_stopped_hosts_naming_every_node_fail_over(
     assert all(o == expected for o in outcomes if not isinstance(o, ConnectionError))
     with pytest.raises(ConnectionError):
         all_documents("down")
+    with pytest.raises(ConnectionError):
+        all_documents_async("down", 1)
 
     whole_cluster.start(victim)
     assert whole_cluster.health("green")["number_of_nodes"] == engines.CLUSTER_SIZE
