@@ -656,6 +656,16 @@ class Cluster:
         if node is not None:
             node.stop()
 
+    def manager(self) -> int:
+        """The position of the elected cluster manager (asked through a running node)."""
+        running = self.running()
+        if not running:
+            raise EngineFailed(f"cluster {self.name}: no node runs")
+        node = self.nodes[running[0]]
+        assert node is not None
+        rows = http_json(f"{node.url}/_cat/cluster_manager?format=json")
+        return self.node_names.index(rows[0]["node"])
+
     def signal(self, i: int, signum: int) -> None:
         """Send ``signum`` to node ``i``'s JVM: SIGKILL crashes it, SIGSTOP freezes it
         (its sockets stay open and nothing answers), SIGCONT thaws it."""
