@@ -271,15 +271,22 @@ def reindex_round(
     runs = into.setdefault("runs", {})
     into["rows"] = rows
     for variant in rotated(reindex_variants(kind, vendor), number):
-        task, library = reindex_task(variant, rows)
-        result = runner.run(
-            task, library=library, database=database, kind=kind, with_engine=variant != "orm"
-        )
-        runs.setdefault(variant, []).append(result)
-        runner.say(
-            f"  reindex {variant:12} {rows:>7,} rows ({kind}, {database.label}): "
-            f"{result['seconds']:7.2f} s, peak RSS {result['peak_rss'] / 2**20:,.0f} MiB"
-        )
+        runs.setdefault(variant, []).append(reindex_run(runner, kind, database, variant, rows))
+
+
+def reindex_run(
+    runner: Runner, kind: str, database: Database, variant: str, rows: int
+) -> dict[str, Any]:
+    """One reindex of ``rows`` books by ``variant``, said as it ends."""
+    task, library = reindex_task(variant, rows)
+    result = runner.run(
+        task, library=library, database=database, kind=kind, with_engine=variant != "orm"
+    )
+    runner.say(
+        f"  reindex {variant:12} {rows:>7,} rows ({kind}, {database.label}): "
+        f"{result['seconds']:7.2f} s, peak RSS {result['peak_rss'] / 2**20:,.0f} MiB"
+    )
+    return result
 
 
 def scaling_round(runner: Runner, plan: Plan, kind: str, number: int, into: dict[str, Any]) -> None:
@@ -290,13 +297,7 @@ def scaling_round(runner: Runner, plan: Plan, kind: str, number: int, into: dict
     runs = into.setdefault("runs", {})
     for rows in sizes if number % 2 == 0 else list(reversed(sizes)):
         database = database_for("sqlite", str(rows))
-        task, library = reindex_task("djangoes", rows)
-        result = runner.run(task, library=library, database=database, kind=kind)
-        runs.setdefault(str(rows), []).append(result)
-        runner.say(
-            f"  scaling djangoes {rows:>7,} rows ({kind}): {result['seconds']:7.2f} s, "
-            f"peak RSS {result['peak_rss'] / 2**20:,.0f} MiB"
-        )
+        runs.setdefault(str(rows), []).append(reindex_run(runner, kind, database, "djangoes", rows))
 
 
 def saves_variants(kind: str) -> list[str]:

@@ -65,7 +65,9 @@ def test_update_streams_chunks_with_keyset_pagination(
     assert sum(f"LIMIT {CHUNK_SIZE}" in s for s in selects) == 3 + 1  # posts 4+4+2, pages 3
     assert any('"id" >' in s for s in selects)  # the next page starts after the last key
     bulks = requests_to(connections["default"], "/_bulk")  # a new connection: settings changed
-    assert [b["body"].count('"index":') for b in bulks] == [4, 4, 2, 3]
+    counts = [b["body"].count('"index":') for b in bulks]
+    # posts' chunks: two threads send once more than a request's worth came, in either order
+    assert (sorted(counts[:3]), counts[3:]) == ([2, 4, 4], [3])
 
 
 def test_update_merges_chunks_into_requests_of_bulk_bytes(
