@@ -37,3 +37,26 @@ def render_document(book: Book) -> dict[str, Any]:
         "stock": book.stock,
         "publisher": {"name": publisher.name, "country": publisher.country},
     }
+
+
+def dsl_fields(fields: Any) -> dict[str, Any]:
+    """The document's fields declared with a DSL library's ``fields`` module.
+
+    django-elasticsearch-dsl and django-opensearch-dsl declare fields alike:
+    each reads the model attribute of its name (``publisher`` as an object of
+    two keyword fields), which yields :func:`render_document`'s document.
+    """
+    return {
+        "title": fields.TextField(),
+        "summary": fields.TextField(),
+        "sku": fields.KeywordField(),
+        "category": fields.KeywordField(),
+        "language": fields.KeywordField(),
+        "published": fields.DateField(),
+        "pages": fields.IntegerField(),
+        "price": fields.DoubleField(),
+        "stock": fields.IntegerField(),
+        "publisher": fields.ObjectField(
+            properties={"name": fields.KeywordField(), "country": fields.KeywordField()}
+        ),
+    }
