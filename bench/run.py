@@ -135,7 +135,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         rounds=args.rounds if args.rounds is not None else (3 if check else 5),
         work_rows=1_000 if check else 2_000,
         saves=1_000,
-        each=50 if check else 200,
+        each=50 if check else 100,
         queries=60 if check else 200,
         check=check,
         budget=args.budget,
