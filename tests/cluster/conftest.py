@@ -19,12 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.cache import caches
 
-from djangoes.indexing import dualwrite
 from tests import engines
 from tests.lifecycle.conftest import BLOG_MAPPING
+from tests.rebuild.conftest import _fresh_state
 from tests.rebuild.helpers import Project
+
+#: Autouse: no fingerprint or cached view of the rebuild table crosses from one test to another.
+__all__ = ["_fresh_state"]
 
 collect_ignore_glob = [] if os.environ.get("DJANGOES_LANE") == "cluster" else ["test_*.py"]
 
@@ -56,16 +58,6 @@ def whole_cluster(cluster: engines.Cluster) -> engines.Cluster:
     cluster.health("green")
     engines.http_json(f"{cluster.urls[0]}/blog*", method="DELETE")  # what earlier tests left
     return cluster
-
-
-@pytest.fixture(autouse=True)
-def _fresh_state() -> Iterator[None]:
-    """No fingerprint or cached view of the rebuild table crosses from one test to another."""
-    caches["default"].clear()
-    dualwrite.forget()
-    yield
-    dualwrite.forget()
-    caches["default"].clear()
 
 
 @pytest.fixture(scope="session")
