@@ -33,11 +33,13 @@ Command line::
     python -m tests.engines start 2.19 [--http-port P] [--transport-port T]
                                        [--data DIR] [--heap 1g]
         # runs until Ctrl-C or SIGTERM, printing the node's URL
+    python -m tests.engines cluster [--heap 512m]
+        # the cluster lane's three nodes of 2.19 until Ctrl-C (:func:`start_cluster`)
 
-A three-node cluster is three :func:`start_node` calls with one cluster name,
-``seed_transport_ports`` naming the three transport ports and
-``initial_managers`` naming the three node names (``wait=False`` for all but
-the last, then :meth:`Node.wait_healthy` on each).
+A three-node cluster (:func:`start_cluster`, :class:`Cluster`) is three
+:func:`start_node` calls with one cluster name, ``seed_transport_ports``
+naming the three transport ports and ``initial_managers`` naming the three
+node names, all started before any is waited for.
 """
 
 from __future__ import annotations
@@ -757,6 +759,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     start_cmd.add_argument("--transport-port", type=int)
     start_cmd.add_argument("--data", type=Path, help="the node's directory (emptied first)")
     start_cmd.add_argument("--heap", default=None)
+    cluster_cmd = commands.add_parser("cluster", help="start the three-node 2.19 cluster")
+    cluster_cmd.add_argument("--heap", default=None, help="per node (default 512m)")
     args = parser.parse_args(argv)
 
     if args.command in ("resolve", "java"):
@@ -772,6 +776,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"OpenSearch {name} ({RUNNER_ARTIFACT} {rel.runner}): {where}")
         return 1 if failed else 0
 
+    if args.command == "cluster":
+        return _run_cluster(args.heap)
     rel = release(args.release)
     try:
         node = start_node(
@@ -794,6 +800,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         pass
     finally:
         node.stop()
+    return 0
+
+
+def _run_cluster(heap: str | None) -> int:
+    try:
+        cluster = start_cluster(release("2.19"), heap=heap)
+    except (EngineUnavailable, EngineFailed) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"OpenSearch cluster {cluster.name}: {', '.join(cluster.urls)}; Ctrl-C stops it.")
+    try:
+        while cluster.running():
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        cluster.close()
     return 0
 
 
