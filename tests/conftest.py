@@ -3,6 +3,13 @@
 One osmem-server runs for the whole session; every test that needs an engine
 gets its own copy-on-write clone of it (a separate port, milliseconds to make),
 so tests never see each other's indices.
+
+In a real-engine lane (``DJANGOES_REAL_ENGINE=2.19`` or ``3.8``, set by
+``python -m tests.lanes os219|os38``) one real OpenSearch node runs for the
+session instead (``tests/engines.py``) and is emptied before each test; tests
+of other engines' clients (Elasticsearch's, the embedded one) and tests marked
+``emulator_only`` are deselected there, and tests marked ``real_engine`` run
+only there.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from typing import Any
 import pytest
 from osmem_server import OsmemServer
 
+from tests import engines
 from tests.faults import FaultProxy, fault_proxy
 
 #: Every backend the shared contract suite runs against (id -> ENGINE).
@@ -47,9 +55,61 @@ def osmem() -> Iterator[OsmemServer]:
         server.close()
 
 
+#: Parameters naming clients that refuse a real OpenSearch node (fixture -> values).
+NOT_OPENSEARCH = {"engine": {"es-urllib3", "es-requests", "embedded"}, "backend": {"elasticsearch"}}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep the tests that belong to this run's engine (see the module's docstring)."""
+    real = engines.lane_release() is not None
+
+    def belongs(item: pytest.Item) -> bool:
+        if not real:
+            return item.get_closest_marker("real_engine") is None
+        if item.get_closest_marker("emulator_only") is not None:
+            return False
+        params = getattr(item, "callspec", None)
+        given = params.params if params is not None else {}
+        return not any(given.get(name) in values for name, values in NOT_OPENSEARCH.items())
+
+    kept = [item for item in items if belongs(item)]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if not belongs(item)])
+        items[:] = kept
+
+
+@pytest.fixture(scope="session")
+def real_node() -> Iterator[engines.Node]:
+    """The real OpenSearch node of this real-engine lane, for the whole session.
+
+    Skipped, saying why, when it cannot run here (no Java, no Maven...);
+    under CI (``DJANGOES_CI=1``) that is a failure instead.
+    """
+    release = engines.lane_release()
+    if release is None:
+        pytest.skip("not a real-engine lane (DJANGOES_REAL_ENGINE is not set)")
+    reason = engines.unavailable(release)
+    if reason is not None:
+        if engines.in_ci():
+            pytest.fail(f"OpenSearch {release.name} cannot run under CI: {reason}")
+        pytest.skip(f"OpenSearch {release.name} cannot run here: {reason}")
+    with engines.running_node(release) as node:
+        yield node
+
+
 @pytest.fixture
-def engine_url(osmem: OsmemServer) -> Iterator[str]:
-    """URL of a fresh, empty engine for this test only (a clone of the session engine)."""
+def engine_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """URL of a fresh, empty engine for this test only.
+
+    A clone of the session's osmem-server, or in a real-engine lane the
+    session's real node, emptied first.
+    """
+    if engines.lane_release() is not None:
+        node: engines.Node = request.getfixturevalue("real_node")
+        engines.wipe(node.url)
+        yield node.url
+        return
+    osmem: OsmemServer = request.getfixturevalue("osmem")
     clone = osmem.clone()
     try:
         yield clone.url

@@ -59,7 +59,7 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -136,6 +136,12 @@ def release(name: str) -> Release:
         return RELEASES[name]
     except KeyError:
         raise ValueError(f"unknown release {name!r}: choose one of {', '.join(RELEASES)}") from None
+
+
+def lane_release() -> Release | None:
+    """The release this test run is about (``DJANGOES_REAL_ENGINE``), None for the emulator."""
+    name = os.environ.get("DJANGOES_REAL_ENGINE")
+    return release(name) if name else None
 
 
 def in_ci() -> bool:
@@ -244,11 +250,11 @@ def resolve(rel: Release, *, quiet: bool = True) -> Path:
     lib = cache_dir() / f"{RUNNER_ARTIFACT}-{rel.runner}"
     if (lib / ".complete").exists():
         return lib
-    mvn = os.environ.get("MVN") or shutil.which("mvn")
+    mvn = shutil.which(os.environ.get("MVN") or "mvn")
     if not mvn:
         raise EngineUnavailable(
-            "Maven (mvn) is not on PATH: it resolves OpenSearch from Maven Central "
-            "(apt-get install maven, or set MVN)"
+            f"Maven ({os.environ.get('MVN') or 'mvn on PATH'}) is missing: it resolves "
+            "OpenSearch from Maven Central (apt-get install maven, or set MVN)"
         )
     lib.parent.mkdir(parents=True, exist_ok=True)
     with open(lib.parent / f".{lib.name}.lock", "w") as lock:
@@ -537,6 +543,10 @@ def start_node(
         "transport.port": transport_port,
         # a shared machine's disk may be fuller than OpenSearch's watermarks like
         "cluster.routing.allocation.disk.threshold_enabled": False,
+        # tests empty the node between them by wildcard (:func:`wipe`)
+        "action.destructive_requires_name": False,
+        # fs snapshot repositories may live under the node's directory
+        "path.repo": [str(home / "snapshots")],
     }
     if seed_transport_ports:
         yml["discovery.seed_hosts"] = [f"127.0.0.1:{p}" for p in seed_transport_ports]
@@ -574,6 +584,29 @@ def start_node(
             node.stop()
             raise
     return node
+
+
+def wipe(url: str) -> None:
+    """Empty the engine at ``url`` for the next test: its indices, index templates, scripts.
+
+    Hidden and system indices (names starting with a dot) stay. One request
+    per kind of thing, a few milliseconds on an idle node.
+    """
+    names = [
+        row["index"]
+        for row in http_json(f"{url}/_cat/indices?format=json&h=index&expand_wildcards=all")
+        if not row["index"].startswith(".")
+    ]
+    for start in range(0, len(names), 100):  # request lines stay short
+        batch = ",".join(urllib.parse.quote(name, safe="") for name in names[start : start + 100])
+        http_json(f"{url}/{batch}", method="DELETE")
+    templates = http_json(f"{url}/_index_template").get("index_templates", [])
+    for template in templates:
+        if not template["name"].startswith("."):
+            http_json(f"{url}/_index_template/{template['name']}", method="DELETE")
+    metadata = http_json(f"{url}/_cluster/state/metadata?filter_path=metadata.stored_scripts")
+    for script in (metadata or {}).get("metadata", {}).get("stored_scripts", {}):
+        http_json(f"{url}/_scripts/{script}", method="DELETE")
 
 
 @contextlib.contextmanager

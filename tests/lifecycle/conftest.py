@@ -116,7 +116,8 @@ def expected_ids(data: dict[str, Any]) -> set[str]:
 
 
 def documents(conn: Base, name: str = "blog") -> dict[str, dict[str, Any]]:
-    """Every document answering to ``name``: id -> source."""
+    """Every document answering to ``name``: id -> source (refreshed first)."""
+    conn.meta.indices.refresh(index=name)
     result = conn.search(index=name, query={"match_all": {}}, size=1000)
     return {hit["_id"]: hit["_source"] for hit in result["hits"]["hits"]}
 

@@ -76,6 +76,9 @@ class Project:
             assert done.returncode == 0, done.stderr
 
     def count(self) -> int:
+        """Documents in the blog index (refreshed first: a real engine shows writes later)."""
+        refresh = urllib.request.Request(f"{self.engine_url}/blog/_refresh", method="POST")
+        urllib.request.urlopen(refresh, timeout=30).close()
         with urllib.request.urlopen(f"{self.engine_url}/blog/_count", timeout=30) as answer:
             return int(json.load(answer)["count"])
 

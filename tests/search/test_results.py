@@ -212,8 +212,13 @@ def test_hits_of_gives_template_friendly_hits(posts: list[Post]) -> None:
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_from_a_save_to_a_search_to_the_objects(blog_index: Base) -> None:
-    """The whole path: saving posts indexes them (after commit), the search finds them."""
+def test_from_a_save_to_a_search_to_the_objects(blog_index: Base, settings: Any) -> None:
+    """The whole path: saving posts indexes them (after commit), the search finds them.
+
+    ``REFRESH = "wait_for"``: the documented way to make a commit's documents
+    searchable when it returns (a real engine refreshes about once a second).
+    """
+    settings.DJANGOES = {**settings.DJANGOES, "REFRESH": "wait_for"}
     author = Author.objects.create(name="Ada")
     with transaction.atomic():
         first = Post.objects.create(title="Django and search", author=author, views=1)

@@ -46,6 +46,11 @@ def blog_index(blog_settings: Any) -> Base:
 
 
 def indexed(conn: Base) -> dict[str, dict[str, Any]]:
-    """Every document of the connection's index: id -> source."""
+    """Every document of the connection's index: id -> source.
+
+    Refreshes first: a real engine makes writes searchable at its next
+    refresh, not when the write returns.
+    """
+    conn.refresh()
     result = conn.search(query={"match_all": {}}, size=1000)
     return {hit["_id"]: hit["_source"] for hit in result["hits"]["hits"]}

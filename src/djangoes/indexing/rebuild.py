@@ -11,8 +11,12 @@
 3. wait ``REBUILD_POLL_SECONDS``, the longest a process may go on using its
    cached "no rebuild" answer;
 4. load every object in chunks, each with a version taken before its read
-   (a heartbeat between chunks);
-5. write again the documents whose copy the new index refused, refresh it;
+   (a heartbeat between chunks), with the engines' settings for bulk loads
+   on the new index: no refreshes (``refresh_interval: -1``) and no
+   replicas (:data:`LOADING_SETTINGS`);
+5. write again the documents whose copy the new index refused, give the
+   new index its own ``refresh_interval`` and ``number_of_replicas`` back
+   (those of the mapping, else the engine's defaults) and refresh it;
 6. check the lock is still held, then move NAME and every alias in **one**
    ``update_aliases`` call: searches see the old index or the new one,
    complete, never none and never a partial one;
@@ -30,8 +34,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from djangoes.exceptions import ConnectionError, NotFoundError, TransportError
 from djangoes.indexing import locks
@@ -53,13 +58,32 @@ from djangoes.indexing.names import (
 )
 
 if TYPE_CHECKING:
-    from typing import Any
-
     from djangoes.indexing.locks import RebuildRun
     from djangoes.options import Options
     from djangoes.sync.sending import Failure
 
 logger = logging.getLogger("djangoes.indexing")
+
+#: Index settings while a rebuild loads its new index: what Elasticsearch's and
+#: OpenSearch's guides advise for bulk loads (no refresh, no replica to copy to).
+LOADING_SETTINGS: dict[str, Any] = {"refresh_interval": "-1", "number_of_replicas": 0}
+
+
+def own_settings(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The creation body's values of the :data:`LOADING_SETTINGS` keys (None: the default).
+
+    Settings may be written ``{"refresh_interval": ...}``, ``{"index.refresh_interval":
+    ...}`` or ``{"index": {"refresh_interval": ...}}``.
+    """
+    settings = body.get("settings")
+    if not isinstance(settings, Mapping):
+        return dict.fromkeys(LOADING_SETTINGS)
+    nested = settings.get("index")
+    nested = nested if isinstance(nested, Mapping) else {}
+    return {
+        key: settings.get(key, settings.get(f"index.{key}", nested.get(key)))
+        for key in LOADING_SETTINGS
+    }
 
 
 @dataclass
@@ -200,6 +224,7 @@ def _load(
     run.heartbeat(stage.WAITING)
     run.wait_for_processes(float(options.REBUILD_POLL_SECONDS))
     run.heartbeat(stage.LOADING)
+    target.conn.meta.indices.put_settings(index=new, body={"index": LOADING_SETTINGS})
     loaded = load_documents(
         target,
         write_to=new,
@@ -223,6 +248,7 @@ def _load(
             failures=failures,
         )
     loaded.failures = failures
+    target.conn.meta.indices.put_settings(index=new, body={"index": own_settings(body)})
     target.conn.meta.indices.refresh(index=new)
     differences = physical_drift(target, new, body)
     if differences:
