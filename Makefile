@@ -63,7 +63,7 @@ compat: $(COMPAT_STAMP)
 cluster: $(STAMP)
 	$(BIN)/python -m tests.lanes cluster -- $(BIN)/pytest -n 0 tests/cluster
 
-# Real OpenSearch 2.19 and 3.8 (tests/engines.py; docs/testing.md, "Real engines"): the
+# Real OpenSearch 2.19 and 3.8 (tests/engines.py; docs/engines.md): the
 # suites below through opensearch-py, one node per lane, emptied between tests. Skipped,
 # saying why, without Java or Maven; under .ci/run (DJANGOES_CI=1) that is a failure.
 REAL_SUITES := tests/real tests/backends/test_contract.py tests/lifecycle tests/search \
