@@ -61,7 +61,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -826,14 +826,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"OpenSearch {rel.opensearch} at {node.url} (pid {node.pid}, {node.home}); Ctrl-C stops it."
     )
-    try:
-        while node.alive():
-            time.sleep(1)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        node.stop()
-    return 0
+    return _serve(node.alive, node.stop)
 
 
 def _run_cluster(heap: str | None) -> int:
@@ -843,13 +836,18 @@ def _run_cluster(heap: str | None) -> int:
         print(exc, file=sys.stderr)
         return 1
     print(f"OpenSearch cluster {cluster.name}: {', '.join(cluster.urls)}; Ctrl-C stops it.")
+    return _serve(cluster.running, cluster.close)
+
+
+def _serve(running: Callable[[], object], stop: Callable[[], None]) -> int:
+    """Wait while ``running()`` is true, until Ctrl-C; ``stop()`` at the end whatever happens."""
     try:
-        while cluster.running():
+        while running():
             time.sleep(1)
     except KeyboardInterrupt:
         pass
     finally:
-        cluster.close()
+        stop()
     return 0
 
 
