@@ -106,11 +106,11 @@ class Options:
     #: framework). None: send inline. Not set: see :meth:`queue_dispatch`.
     QUEUE_DISPATCH: str | None = None
     #: Under the "queue" policy, who sends a commit's operations: the commit
-    #: itself ("commit": documents are searchable when ``atomic()`` returns) or
-    #: a thread of the process in the background ("background": the request
-    #: does not wait for the engine; the queue rows keep the operations durable
-    #: until it has sent them).
-    QUEUE_SEND: str = "commit"
+    #: itself ("commit": sent when ``atomic()`` returns) or a thread of the
+    #: process in the background ("background": the request does not wait for
+    #: the engine; the queue rows keep the operations durable until it has sent
+    #: them). None (not set): see :meth:`queue_send`.
+    QUEUE_SEND: str | None = None
     #: Raw keys as given, for messages.
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -142,6 +142,22 @@ class Options:
         if settings.DEBUG or connections.test_names is not None:
             return "raise"
         return "queue"
+
+    def queue_send(self) -> str:
+        """The QUEUE_SEND in effect: the one set, else the default for where we run.
+
+        The default is "background" (a request does not wait for the engine),
+        except with ``settings.DEBUG`` and while djangoes' test names are
+        active, where it is "commit", so that what a save sent is in the index
+        when it returns, as the default "raise" policy there expects.
+        """
+        if self.QUEUE_SEND is not None:
+            return self.QUEUE_SEND
+        from djangoes import connections  # the handler imports this module
+
+        if settings.DEBUG or connections.test_names is not None:
+            return "commit"
+        return "background"
 
     def queue_dispatch(self) -> str | None:
         """The QUEUE_DISPATCH in effect: the one set (None included), else the default.
@@ -181,7 +197,7 @@ _CHOICE_KEYS: dict[str, tuple[object, ...]] = {
     "UPDATE_STRATEGY": UPDATE_STRATEGIES,
     "ON_ERROR": (None, *ERROR_POLICIES),
     "REFRESH": (False, True, "wait_for"),
-    "QUEUE_SEND": ("background", "commit"),
+    "QUEUE_SEND": (None, "background", "commit"),
 }
 
 
@@ -291,7 +307,7 @@ def _value_error(key: str, value: object) -> str | None:
         choices = _CHOICE_KEYS[key]
         if value not in choices:
             shown = ", ".join(repr(c) for c in choices if c is not None)
-            default = " (or None for the default policy)" if None in choices else ""
+            default = " (or None for the default policy)" if key == "ON_ERROR" else ""
             return f"must be one of {shown}{default}"
     elif key == "NEVER_AUTO_SYNC":
         items = [value] if isinstance(value, str) else value

@@ -56,7 +56,12 @@ ES_SERVERS = {
     }
 }
 ES_INDICES = {"blog": {"MODELS": ["testapp.Post", "testapp.Page"]}}
-DJANGOES = {"MAPPINGS_DIR": os.environ["ASGI_TEST_MAPPINGS"], "ON_ERROR": "queue"}
+# The commit sends (production's default is a thread): the test searches right after saves.
+DJANGOES = {
+    "MAPPINGS_DIR": os.environ["ASGI_TEST_MAPPINGS"],
+    "ON_ERROR": "queue",
+    "QUEUE_SEND": "commit",
+}
 
 # errors of the views on the server's output, where the test looks for them
 LOGGING = {

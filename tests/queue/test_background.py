@@ -11,14 +11,19 @@ sending in a process of its own on a SQLite file.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.db import connections as db_connections
 from django.db import transaction
 
+from djangoes import connections
 from djangoes.backends.abstracts import Base
 from djangoes.sync import wait_for_background
+from tests.faults import FaultProxy
 from tests.queue.conftest import engine_down, indexed, rows
 from tests.testapp.models import Author, Post
 
@@ -26,12 +31,13 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 
 @pytest.fixture
-def background(queued: Base, settings: Any) -> Base:
+def background(queued: Base, settings: Any) -> Iterator[Base]:
     database = db_connections["default"]
     if database.vendor == "sqlite" and database.is_in_memory_db():
         pytest.skip("threads cannot share an in-memory SQLite database (see the module docstring)")
     settings.DJANGOES = {**settings.DJANGOES, "QUEUE_SEND": "background"}
-    return queued
+    yield queued
+    assert wait_for_background(timeout=60)  # the thread lets go of the test's database
 
 
 def test_a_commit_hands_its_operations_to_the_sending_thread(background: Base) -> None:
@@ -95,6 +101,56 @@ def test_unpublish_then_republish_keeps_every_document(background: Base) -> None
         post.save()
     assert wait_for_background(timeout=60)
     assert sorted(indexed(background)) == sorted(str(p.pk) for p in posts)
+    assert rows() == []
+
+
+def test_commits_handed_over_while_the_thread_sends_go_out_together(
+    background: Base, settings: Any, monkeypatch: pytest.MonkeyPatch, proxy: FaultProxy
+) -> None:
+    """The thread takes every commit that came in while it was busy in one round: one read,
+    one bulk request for all of them, each row settled by its document's outcome."""
+    settings.ES_SERVERS = {
+        "default": {**settings.ES_SERVERS["default"], "HOSTS": [proxy.url]},
+    }  # the proxy counts the requests, whichever thread sends them
+    conn = connections["default"]
+    ada = Author.objects.create(name="Ada")
+    busy, original = threading.Event(), Post.as_search_document
+
+    def as_search_document(self: Post, *, index: str) -> dict[str, Any]:
+        if self.title == "first":
+            assert busy.wait(60)  # the thread is busy until the 20 commits are handed over
+        return original(self, index=index)
+
+    monkeypatch.setattr(Post, "as_search_document", as_search_document)
+    first = Post.objects.create(title="first", author=ada)
+    posts = [Post.objects.create(title=f"post {i}", author=ada) for i in range(20)]
+    busy.set()
+    assert wait_for_background(timeout=60)
+    assert [seen.body.count(b'"index":') for seen in proxy.requests()] == [1, 20]
+    assert sorted(indexed(conn)) == sorted(str(p.pk) for p in [first, *posts])
+    assert rows() == []
+
+
+def test_the_rows_of_sent_documents_are_deleted_later_together(
+    background: Base, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows of what the engine took are settled lazily: until then their transactions'
+    claims keep drainers off them; wait_for_background() (and the exit) settles them."""
+    from djangoes.sync import background as sending_thread
+    from djangoes.sync.drain import drain
+
+    monkeypatch.setattr(sending_thread, "SETTLE_SECONDS", 3600.0)
+    ada = Author.objects.create(name="Ada")
+    posts = [Post.objects.create(title=f"post {i}", author=ada) for i in range(5)]
+    expected = sorted(str(p.pk) for p in posts)
+    for _ in range(600):  # until the thread has sent them (a hang guard, not a measurement)
+        if sorted(indexed(background)) == expected:
+            break
+        time.sleep(0.1)
+    assert sorted(indexed(background)) == expected
+    assert [row.object_pk for row in rows() if row.claimed_by] == expected
+    assert drain().entries == 0  # claimed: nothing to send twice
+    assert wait_for_background(timeout=60)
     assert rows() == []
 
 

@@ -72,7 +72,9 @@ def index(engine: EngineConfig, settings: Any, tmp_path: Path) -> Base:
     settings.ES_INDICES = {
         "blog": {"MODELS": ["testapp.Post", "testapp.Page"], "SETTINGS": BLOG_MAPPING}
     }
-    settings.DJANGOES = {"MAPPINGS_DIR": str(tmp_path / "mappings"), "ON_ERROR": "queue"}
+    settings.DJANGOES = {
+        "MAPPINGS_DIR": str(tmp_path / "mappings"), "ON_ERROR": "queue", "QUEUE_SEND": "commit",
+    }  # fmt: skip
     conn = connections["default"]
     conn.create_indices()
     return conn

@@ -44,6 +44,24 @@ def test_test_names_raise() -> None:
     assert connections.options.error_policy() == "queue"
 
 
+def test_production_sends_in_the_background_tests_and_development_at_commit(
+    settings: Any,
+) -> None:
+    settings.DEBUG = False
+    settings.DJANGOES = {}
+    assert connections.options.QUEUE_SEND is None
+    assert connections.options.queue_send() == "background"
+    previous = connections.use_test_names("_gw")
+    try:
+        assert connections.options.queue_send() == "commit"
+    finally:
+        connections.use_live_names(previous)
+    settings.DEBUG = True
+    assert connections.options.queue_send() == "commit"
+    settings.DJANGOES = {"QUEUE_SEND": "background"}
+    assert connections.options.queue_send() == "background"
+
+
 @pytest.mark.parametrize("policy", ["raise", "log", "queue"])
 @pytest.mark.parametrize("debug", [True, False])
 def test_an_explicit_policy_always_wins(settings: Any, policy: str, debug: bool) -> None:

@@ -34,7 +34,9 @@ def blog_settings(settings: Any, engine_url: str, tmp_path: Any) -> Any:
     settings.ES_INDICES = {
         "blog": {"MODELS": ["testapp.Post", "testapp.Page"], "SETTINGS": BLOG_MAPPING}
     }
-    settings.DJANGOES = {"MAPPINGS_DIR": str(tmp_path / "mappings")}
+    # The suite runs with production's defaults (no test names); these tests read the
+    # index right after a commit, so its operations are sent by the commit itself.
+    settings.DJANGOES = {"MAPPINGS_DIR": str(tmp_path / "mappings"), "QUEUE_SEND": "commit"}
     return settings
 
 

@@ -20,6 +20,8 @@ answers one JSON line on stdout:
   ``prune_index("blog")``: their counts;
 * ``{"do": "drain", "pks": [...]}`` — the posts' operations written to the queue
   (unclaimed, not sent), then ``search_sync``'s drain: how many it sent;
+* ``{"do": "expire_and_drain"}`` — every claim on queue rows run out (as after a
+  process holding them died, five minutes later), then the drain: how many it sent;
 
 Every read of these commands goes to the database the rows are written to
 (a worker may route reads to a replica: ``tests/sync/process_settings.py``).
@@ -149,6 +151,9 @@ def _run(command: dict[str, Any]) -> Any:
     if do == "drain":
         posts = primary(Post).filter(pk__in=command["pks"])
         enqueue([Operation.for_instance("index", "blog", p) for p in posts], "default", "")
+        primary(SyncQueueEntry).update(claimed_by="", claimed_until=None)
+        return drain().sent
+    if do == "expire_and_drain":
         primary(SyncQueueEntry).update(claimed_by="", claimed_until=None)
         return drain().sent
     raise ValueError(f"unknown command {do!r}")

@@ -134,3 +134,24 @@ def test_documents_are_read_where_the_rows_are_written_never_from_a_replica(
     assert worker.ask({"do": "update_index"}) == 20
     assert titles_in_index(blog_index) == every_one
     assert worker.ask({"do": "queue"}) == 0
+
+
+def test_a_process_killed_while_sending_in_the_background_loses_nothing(
+    blog_index: Base, start: Any
+) -> None:
+    """Background sending (the production default) settles the rows of what it sent
+    lazily, in batches. A process killed at any point (before its thread sent, while it
+    sends, after it sent but before it deleted the rows) leaves rows its transactions
+    claimed; once the claims run out, the drain sends them (again), and the versions make
+    that harmless: the index ends equal to the database, the queue empty."""
+    worker = start(QUEUE_SEND="background")
+    pks = worker.ask({"do": "create", "count": 50})
+    worker.ask({"do": "save", "pks": pks, "titles": ["A", "B", "C"]})
+    worker.process.kill()
+    worker.process.wait()
+    drainer = start()
+    assert drainer.ask({"do": "queue"}) > 0  # what the killed process had not settled
+    drainer.ask({"do": "expire_and_drain"})
+    assert titles_in_index(blog_index) == drainer.ask({"do": "titles"})
+    assert set(drainer.ask({"do": "titles"}).values()) == {"C"}
+    assert drainer.ask({"do": "queue"}) == 0

@@ -3,17 +3,26 @@
 Under the "queue" policy the operations of a commit are already durable in
 the queue table when the transaction ends, so nothing is lost if the request
 does not wait for the engine: the committing thread hands the operations
-over, and this thread takes a version, reads the rows, builds the documents,
-sends them and settles the rows (:func:`djangoes.sync.queue.finish_queued`),
-batch after batch. Because each batch is read after its version is taken, a
-batch sent after a later one, or a document saved A, B, then A again, ends
-with the database's state in the index. Failures that pass are retried for
-``RETRY_BUDGET`` seconds. If the process dies first, the rows are still in
-the queue and ``manage.py search_sync`` sends them.
+over, and this thread sends them (:func:`djangoes.sync.queue.finish_batches`).
+It takes every batch handed over meanwhile at once: one version, one read of
+the rows per model and index, one bulk request (within the caps) for all the
+commits that came in while it was busy. Because the rows are read after the
+version is taken, a batch sent after a later one, or a document saved A, B,
+then A again, ends with the database's state in the index. Failures that
+pass are retried for ``RETRY_BUDGET`` seconds.
+
+The rows of what the engine took are deleted lazily, in batches: when
+:data:`SETTLE_ROWS` of them wait, :data:`SETTLE_SECONDS` after the first, or
+when someone waits for the thread (:func:`wait_for_background`, and at
+exit). Until then they stay claimed by their transactions, so no drainer
+sends them; if the process dies first, a drainer sends them again once the
+claim runs out, which the versions make harmless (it reads the row as it is
+then). If the process dies before the thread sent, the rows are in the
+queue too, and ``manage.py search_sync`` sends them.
 
 One thread per process, started on first use (again in a forked child);
-:func:`wait_for_background` waits until it has sent everything (tests,
-scripts), and at exit the process waits for it a few seconds.
+:func:`wait_for_background` waits until it has sent and settled everything
+(tests, scripts), and at exit the process waits for it a few seconds.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -32,23 +42,34 @@ logger = logging.getLogger("djangoes.sync")
 
 #: Seconds a process waits at exit for the operations still to send.
 EXIT_WAIT_SECONDS = 10.0
+#: Rows of sent documents that are deleted together.
+SETTLE_ROWS = 500
+#: Longest time a sent document's row waits to be deleted, in seconds.
+SETTLE_SECONDS = 2.0
+#: Most operations one round of the thread takes from the batches waiting.
+ROUND_OPERATIONS = 5000
+
+#: Put in the thread's queue by :meth:`BackgroundSender.wait`: settle now.
+_SETTLE = None
 
 
 class BackgroundSender:
-    """A daemon thread sending prepared batches in order."""
+    """A daemon thread sending the batches handed over, together, in order."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._pending = 0
         self._pid = -1
-        self._queue: queue.Queue[QueuedBatch] = queue.Queue()
+        self._queue: queue.Queue[QueuedBatch | None] = queue.Queue()
         self._exit_hook = False
 
-    def submit(self, batch: QueuedBatch) -> None:
-        """Hand a batch to the thread (started here when needed)."""
+    def submit(self, batch: QueuedBatch | None) -> None:
+        """Hand a batch to the thread (started here when needed); None: settle now."""
         with self._lock:
             if self._pid != os.getpid():  # first use, or a forked child: no thread yet
+                if batch is None:
+                    return
                 self._pid = os.getpid()
                 self._pending = 0
                 self._queue = queue.Queue()
@@ -62,35 +83,60 @@ class BackgroundSender:
             self._pending += 1
             self._queue.put(batch)
 
-    def _run(self, batches: queue.Queue[QueuedBatch]) -> None:
+    def _run(self, batches: queue.Queue[QueuedBatch | None]) -> None:
         from django.db import close_old_connections
         from django.db import connections as db_connections
 
-        from djangoes.sync.queue import finish_queued
+        from djangoes.sync.queue import Settlement, finish_batches
 
+        sent = Settlement()
         while True:
-            batch = batches.get()
+            wait = None if not sent else max(0.0, sent.first + SETTLE_SECONDS - time.monotonic())
+            try:
+                first = batches.get(timeout=wait)
+            except queue.Empty:
+                first = _SETTLE  # the oldest sent row waited long enough
+                taken = 0
+            else:
+                taken = 1
+            round_ = [first]
+            count = len(first.operations) if first is not None else 0
+            while count < ROUND_OPERATIONS:  # what else came in meanwhile
+                try:
+                    more = batches.get_nowait()
+                except queue.Empty:
+                    break
+                round_.append(more)
+                taken += 1
+                count += len(more.operations) if more is not None else 0
             try:
                 close_old_connections()
-                finish_queued(batch, budget=batch.options.RETRY_BUDGET)
-                if batches.empty():  # idle: hold no database connection meanwhile
+                work = [batch for batch in round_ if batch is not None]
+                if work:
+                    finish_batches(work, budget=work[0].options.RETRY_BUDGET, settled=sent)
+                if _SETTLE in round_ or sent.ready(SETTLE_ROWS, SETTLE_SECONDS):
+                    sent.settle()
+                if batches.empty() and not sent:  # idle: hold no database connection meanwhile
                     db_connections.close_all()
             except Exception:  # the rows stay in the queue for search_sync: say so, go on
                 logger.exception(
                     "Sending %d queued sync operation(s) in the background failed; they stay "
                     "in the queue for search_sync.",
-                    len(batch.operations),
+                    count,
                 )
+                sent.rows.clear()  # a drainer sends them once their claims ran out
             finally:
                 with self._lock:
-                    self._pending -= 1
+                    self._pending -= taken
                     self._idle.notify_all()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Wait until every batch handed over is sent; False if ``timeout`` ran out."""
+        """Wait until every batch handed over is sent and settled; False if ``timeout`` ran out."""
         with self._lock:
             if self._pid != os.getpid():
                 return True
+        self.submit(_SETTLE)
+        with self._lock:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
 
@@ -107,6 +153,6 @@ def wait_for_background(timeout: float | None = None) -> bool:
 
     With ``QUEUE_SEND = "background"``, a commit returns before its documents
     are sent; call this where the next step needs them searchable (a test, the
-    end of a script).
+    end of a script). The rows of what was sent are deleted before it returns.
     """
     return _sender.wait(timeout)

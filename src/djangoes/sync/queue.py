@@ -9,8 +9,9 @@ its rows until the engine took their documents. After the commit,
 :func:`send_committed` sends the operations as every other policy does (from
 the committed state of their objects), then *settles* the rows:
 
-* the engine took the document (or already had a newer version, or it was
-  unchanged): the rows are deleted;
+* the engine took the document (or already had a newer version): the rows
+  are deleted (by the background thread lazily, many together: a row sent
+  twice is harmless, see :mod:`djangoes.sync.background`);
 * the engine could not take it (unreachable, timeout, 408/429/5xx, a
   malformed answer, index missing), even after the retries of the bulk
   writer: the rows stay, with ``attempts`` and a ``next_attempt`` after an
@@ -34,8 +35,8 @@ one request per process and period, not every request.
 
 With ``QUEUE_DISPATCH`` the rows are handed to that function (a Celery task,
 :mod:`djangoes.tasks`) after the commit instead of being sent inline; with
-``QUEUE_SEND = "background"`` to the process's sending thread
-(:mod:`djangoes.sync.background`).
+``QUEUE_SEND = "background"`` (production's default) to the process's
+sending thread (:mod:`djangoes.sync.background`).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import connections as db_connections
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -296,10 +298,20 @@ def send_committed(
     if dispatch and _dispatch(dispatch, using, ids, claim):
         return
     batch = QueuedBatch(using, claim, options, list(operations))
-    if options.QUEUE_SEND == "background":
+    if options.queue_send() == "background" and threads_share(using):
         background.submit(batch)
     else:
         finish_queued(batch, budget=options.INLINE_RETRY_BUDGET)
+
+
+def threads_share(using: str) -> bool:
+    """Whether another thread of this process sees database ``using`` as this one does.
+
+    Not an in-memory SQLite database: each thread's connection would open an
+    empty one. Background sending falls back to sending at commit there.
+    """
+    connection: Any = db_connections[using]
+    return not (connection.vendor == "sqlite" and connection.is_in_memory_db())
 
 
 def finish_queued(batch: QueuedBatch, *, budget: float) -> SyncResult:
@@ -310,17 +322,52 @@ def finish_queued(batch: QueuedBatch, *, budget: float) -> SyncResult:
     retried for ``budget`` seconds. Never raises for what the engine did;
     raises the database's errors.
     """
+    return finish_batches([batch], budget=budget)
+
+
+def finish_batches(
+    batches: Sequence[QueuedBatch], *, budget: float, settled: Settlement | None = None
+) -> SyncResult:
+    """Send committed batches together (one read per model and index, shared requests).
+
+    As :func:`finish_queued`, for batches of any number of commits: each
+    document is sent once, from the rows as they are now, and every row of
+    it is settled by that outcome. With ``settled`` the rows of what the
+    engine took are added to it, to be deleted later and together
+    (:meth:`Settlement.settle`), instead of now.
+    """
+    results = SyncResult()
+    groups: list[list[QueuedBatch]] = []
+    for batch in batches:  # the same database and settings go together
+        group = next((g for g in groups if (g[0].using, g[0].options) ==
+                      (batch.using, batch.options)), None)  # fmt: skip
+        if group is None:
+            groups.append([batch])
+        else:
+            group.append(batch)
+    for group in groups:
+        results.merge(_finish_together(group, budget, settled))
+    return results
+
+
+def _finish_together(
+    batches: list[QueuedBatch], budget: float, settled: Settlement | None
+) -> SyncResult:
     from djangoes import connections
 
-    options, using, claim = batch.options, batch.using, batch.claim
+    options, using = batches[0].options, batches[0].using
+    claims: dict[int, str] = {}
     paused: dict[int, str] = {}
     sending: list[Operation] = []
-    for op in batch.operations:
-        reason = _pauses.reason(connections.alias_for_index(op.index))
-        if reason is not None and op.queue_entry is not None:
-            paused[op.queue_entry] = reason
-        else:
-            sending.append(op)
+    for batch in batches:
+        for op in batch.operations:
+            if op.queue_entry is not None:
+                claims[op.queue_entry] = batch.claim
+            reason = _pauses.reason(connections.alias_for_index(op.index))
+            if reason is not None and op.queue_entry is not None:
+                paused[op.queue_entry] = reason
+            else:
+                sending.append(op)
     result = send_operations(sending, options=options, raise_errors=False, budget=budget)
     for timed_out in result.failures:  # a hung engine: later commits do not wait for it
         if isinstance(timed_out.request_error, ConnectionTimeout):
@@ -345,7 +392,20 @@ def finish_queued(batch: QueuedBatch, *, budget: float) -> SyncResult:
         else:
             failed.update(dict.fromkeys(entry_ids, (failure.reason, failure.status)))
             refused.append(failure)
-    record_outcome(using, claim, options, done=done, retry=retry, failed=failed, skipped=paused)
+    if settled is not None:
+        settled.add(using, done)
+    else:
+        delete_rows(using, done)
+    if retry or failed or paused:  # each commit's rows, under its own claim
+        for claim in dict.fromkeys(claims.values()):
+
+            def mine(ids: Mapping[int, Any], claim: str = claim) -> dict[int, Any]:
+                return {pk: value for pk, value in ids.items() if claims.get(pk) == claim}
+
+            record_outcome(
+                using, claim, options, retry=mine(retry), failed=mine(failed),
+                skipped=mine(paused),
+            )  # fmt: skip
     if retry:
         logger.warning(
             "The search engine did not take %d queued sync operation(s); they stay in the "
@@ -358,6 +418,61 @@ def finish_queued(batch: QueuedBatch, *, budget: float) -> SyncResult:
     for failure in failures.values():  # operations without a row (scheduled under another policy)
         logger.error("Search sync failed: %s", failure)
     return result
+
+
+class Settlement:
+    """Rows of documents the engine took, per database, to delete later and together."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[int]] = {}
+        #: When the oldest row was added (``time.monotonic()``).
+        self.first = 0.0
+
+    def __bool__(self) -> bool:
+        return any(self.rows.values())
+
+    def add(self, using: str, ids: Iterable[int]) -> None:
+        ids = list(ids)
+        if ids:
+            if not self:
+                self.first = time.monotonic()
+            self.rows.setdefault(using, []).extend(ids)
+
+    def ready(self, rows: int, seconds: float) -> bool:
+        """Whether ``rows`` rows wait, or the oldest has waited ``seconds``."""
+        count = sum(len(ids) for ids in self.rows.values())
+        return count >= rows or (count > 0 and time.monotonic() >= self.first + seconds)
+
+    def settle(self) -> None:
+        """Delete the rows (raises the database's errors; they are forgotten anyway, and
+        a drainer sends them again once their claims ran out: harmless)."""
+        rows, self.rows = self.rows, {}
+        for using, ids in rows.items():
+            delete_rows(using, ids)
+
+
+#: Most ids in one ``DELETE ... IN`` (below every database's limit of parameters).
+DELETE_CHUNK = 500
+
+
+def delete_rows(using: str, ids: Sequence[int]) -> None:
+    """Delete the queue rows ``ids`` on ``using``, in one transaction.
+
+    One plain ``DELETE`` per :data:`DELETE_CHUNK` ids: ``QuerySet.delete()``
+    would read the rows first and send ``pre_delete``/``post_delete`` for
+    each, which queue rows need not (nothing refers to them).
+    """
+    if not ids:
+        return
+    connection = db_connections[using]
+    meta = SyncQueueEntry._meta
+    quote = connection.ops.quote_name
+    table, pk = quote(meta.db_table), quote(str(meta.pk.column))
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        for start in range(0, len(ids), DELETE_CHUNK):
+            chunk = list(ids[start : start + DELETE_CHUNK])
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"DELETE FROM {table} WHERE {pk} IN ({marks})", chunk)
 
 
 def _dispatch(path: str, using: str, ids: list[int], claim: str) -> bool:
@@ -404,9 +519,7 @@ def record_outcome(
     """
     now = now or timezone.now()
     manager = SyncQueueEntry.objects.using(using)
-    done = list(done)
-    if done:
-        manager.filter(pk__in=done).delete()
+    delete_rows(using, list(done))
     ours = manager.filter(claimed_by=claim)
     if retry:
         current = dict(ours.filter(pk__in=list(retry)).values_list("pk", "attempts"))
