@@ -154,6 +154,34 @@ def test_the_rows_of_sent_documents_are_deleted_later_together(
     assert rows() == []
 
 
+def test_at_exit_the_rows_the_thread_still_holds_are_released(
+    background: Base, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process exiting while its thread is still busy (the engine slow, a retry budget
+    running) waits a few seconds, then releases its rows' claims: a drainer sends them at
+    once instead of minutes later."""
+    from djangoes.sync import background as sending_thread
+    from djangoes.sync.drain import drain
+
+    stuck, original = threading.Event(), Post.as_search_document
+
+    def as_search_document(self: Post, *, index: str) -> dict[str, Any]:
+        if self.title == "stuck" and threading.current_thread().name == "djangoes-sync-sender":
+            assert stuck.wait(60)  # the thread is busy until the test lets it go
+        return original(self, index=index)
+
+    monkeypatch.setattr(Post, "as_search_document", as_search_document)
+    post = Post.objects.create(title="stuck", author=Author.objects.create(name="Ada"))
+    assert [row.claimed_by != "" for row in rows()] == [True]
+    sending_thread._sender.shutdown(0.5)  # what runs at exit
+    assert [row.claimed_by for row in rows()] == [""]
+    assert drain().sent == 1
+    assert list(indexed(background)) == [str(post.pk)]
+    stuck.set()
+    assert wait_for_background(timeout=60)
+    assert rows() == []
+
+
 def test_queue_send_is_checked() -> None:
     from djangoes.conf import Problem
     from djangoes.options import parse_options

@@ -22,7 +22,9 @@ queue too, and ``manage.py search_sync`` sends them.
 
 One thread per process, started on first use (again in a forked child);
 :func:`wait_for_background` waits until it has sent and settled everything
-(tests, scripts), and at exit the process waits for it a few seconds.
+(tests, scripts). At exit the process waits for it a few seconds, then
+releases the claims on the rows it still holds, so that a drainer takes them
+at once.
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ class BackgroundSender:
         self._pid = -1
         self._queue: queue.Queue[QueuedBatch | None] = queue.Queue()
         self._exit_hook = False
+        #: Claims of the batches handed over whose rows may still be claimed: claim -> database.
+        self._claims: dict[str, str] = {}
 
     def submit(self, batch: QueuedBatch | None) -> None:
         """Hand a batch to the thread (started here when needed); None: settle now."""
@@ -72,15 +76,18 @@ class BackgroundSender:
                     return
                 self._pid = os.getpid()
                 self._pending = 0
+                self._claims = {}
                 self._queue = queue.Queue()
                 threading.Thread(
                     target=self._run, args=(self._queue,), name="djangoes-sync-sender",
                     daemon=True,
                 ).start()  # fmt: skip
                 if not self._exit_hook:
-                    atexit.register(self.wait, EXIT_WAIT_SECONDS)
+                    atexit.register(self.shutdown, EXIT_WAIT_SECONDS)
                     self._exit_hook = True
             self._pending += 1
+            if batch is not None:
+                self._claims[batch.claim] = batch.using
             self._queue.put(batch)
 
     def _run(self, batches: queue.Queue[QueuedBatch | None]) -> None:
@@ -90,6 +97,7 @@ class BackgroundSender:
         from djangoes.sync.queue import Settlement, finish_batches
 
         sent = Settlement()
+        finished: list[str] = []  # claims whose rows are all settled once ``sent`` is
         while True:
             wait = None if not sent else max(0.0, sent.first + SETTLE_SECONDS - time.monotonic())
             try:
@@ -114,8 +122,11 @@ class BackgroundSender:
                 work = [batch for batch in round_ if batch is not None]
                 if work:
                     finish_batches(work, budget=work[0].options.RETRY_BUDGET, settled=sent)
+                    finished.extend(batch.claim for batch in work)
                 if _SETTLE in round_ or sent.ready(SETTLE_ROWS, SETTLE_SECONDS):
                     sent.settle()
+                if not sent:
+                    self._forget(finished)
                 if batches.empty() and not sent:  # idle: hold no database connection meanwhile
                     db_connections.close_all()
             except Exception:  # the rows stay in the queue for search_sync: say so, go on
@@ -129,6 +140,44 @@ class BackgroundSender:
                 with self._lock:
                     self._pending -= taken
                     self._idle.notify_all()
+
+    def _forget(self, claims: list[str]) -> None:
+        with self._lock:
+            for claim in claims:
+                self._claims.pop(claim, None)
+        claims.clear()
+
+    def shutdown(self, timeout: float) -> None:
+        """At exit: wait ``timeout`` seconds for the thread; then release what it still holds.
+
+        Rows the thread has not settled keep their transactions' claims, which
+        would keep drainers off them for minutes: released, a drainer sends
+        them at once (again, if the thread had sent them: harmless).
+        """
+        if self.wait(timeout):
+            return
+        from django.db import DatabaseError
+
+        from djangoes.sync.models import SyncQueueEntry
+
+        with self._lock:
+            held, self._claims = self._claims, {}
+        by_database: dict[str, list[str]] = {}
+        for claim, using in held.items():
+            by_database.setdefault(using, []).append(claim)
+        for using, claims in by_database.items():
+            try:
+                SyncQueueEntry.objects.using(using).filter(claimed_by__in=claims).update(
+                    claimed_by="", claimed_until=None
+                )
+            except DatabaseError:
+                logger.exception("Releasing the queue rows of unsent sync operations failed.")
+        logger.warning(
+            "The search sync thread did not finish within %s s; its %d commit(s) are left "
+            "in the queue for search_sync.",
+            timeout,
+            len(held),
+        )
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until every batch handed over is sent and settled; False if ``timeout`` ran out."""
