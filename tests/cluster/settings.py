@@ -30,6 +30,9 @@ DJANGOES = {
     "MAPPINGS_DIR": os.environ["REBUILD_TEST_MAPPINGS"],
     "CHUNK_SIZE": 5,
     "ON_ERROR": os.environ.get("CLUSTER_TEST_ON_ERROR", "raise"),
+    # The commit sends (production's default is a thread, which would keep retrying while
+    # a node is down instead of leaving the changes in the queue, as test_saves expects).
+    "QUEUE_SEND": "commit",
     "BULK_TIMEOUT": float(os.environ.get("CLUSTER_TEST_BULK_TIMEOUT", "60")),
     "RETRY_BUDGET": float(os.environ.get("CLUSTER_TEST_RETRY_BUDGET", "180")),
 }
