@@ -10,7 +10,7 @@ COMPAT := .venv-compat
 STAMP := $(VENV)/.installed
 COMPAT_STAMP := $(COMPAT)/.installed
 
-.PHONY: test lint types browser unit postgres compat cluster os219 os38 services docs demo bench clean
+.PHONY: test lint types browser unit postgres compat cluster os219 os38 services docs demo demo-opensearch bench clean
 
 $(STAMP): pyproject.toml requirements/main.txt requirements/dev.txt
 	@test -n "$(PYTHON)" || { echo "Cannot build $(VENV): Python 3.13 is missing (see above)."; exit 1; }
@@ -92,6 +92,11 @@ docs: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python example/manage.py demo
+
+# The demo on a real OpenSearch 3.8 node (Java 21+ and Maven), its data kept in build/engines/demo.
+demo-opensearch: $(STAMP)
+	$(BIN)/python -m tests.engines run 3.8 --http-port 9204 --transport-port 9214 \
+		--data build/engines/demo --keep-data --env DEMO_SEARCH_URL -- $(BIN)/python example/manage.py demo
 
 bench:  # builds its own environment (.venv-bench): see docs/benchmarks.md
 	python3 -m bench

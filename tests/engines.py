@@ -33,6 +33,8 @@ Command line::
     python -m tests.engines start 2.19 [--http-port P] [--transport-port T]
                                        [--data DIR] [--heap 1g]
         # runs until Ctrl-C or SIGTERM, printing the node's URL
+    python -m tests.engines run 3.8 [same options] [--keep-data] [--env NAME] -- CMD...
+        # runs CMD with $DJANGOES_ENGINE_URL (and each NAME) set to the node's URL
     python -m tests.engines cluster [--heap 512m]
         # the cluster lane's three nodes of 2.19 until Ctrl-C (:func:`start_cluster`)
 
@@ -796,14 +798,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     java_cmd = commands.add_parser("java", help="print the Java each release runs on")
     java_cmd.add_argument("releases", nargs="*", default=list(RELEASES))
     start_cmd = commands.add_parser("start", help="start a node and keep it until Ctrl-C")
-    start_cmd.add_argument("release", choices=list(RELEASES))
-    start_cmd.add_argument("--http-port", type=int)
-    start_cmd.add_argument("--transport-port", type=int)
-    start_cmd.add_argument("--data", type=Path, help="the node's directory (emptied first)")
-    start_cmd.add_argument("--heap", default=None)
+    run_cmd = commands.add_parser(
+        "run", help="start a node, run a command with its URL in $DJANGOES_ENGINE_URL, stop it"
+    )
+    for node_cmd in (start_cmd, run_cmd):
+        node_cmd.add_argument("release", choices=list(RELEASES))
+        node_cmd.add_argument("--http-port", type=int)
+        node_cmd.add_argument("--transport-port", type=int)
+        node_cmd.add_argument("--data", type=Path, help="the node's directory (emptied first)")
+        node_cmd.add_argument("--heap", default=None)
+    run_cmd.add_argument("--keep-data", action="store_true", help="restart on --data's data")
+    run_cmd.add_argument(
+        "--env", action="append", default=[], help="another variable to set to the URL"
+    )
     cluster_cmd = commands.add_parser("cluster", help="start the three-node 2.19 cluster")
     cluster_cmd.add_argument("--heap", default=None, help="per node (default 512m)")
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[argv.index("--") + 1 :] if "--" in argv else []
+    args = parser.parse_args(argv[: len(argv) - len(command) - (1 if command else 0)])
+    if args.command == "run" and not command:
+        parser.error("run: name the command after --")
 
     if args.command in ("resolve", "java"):
         failed = 0
@@ -828,14 +842,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             http_port=args.http_port,
             transport_port=args.transport_port,
             heap=args.heap,
+            fresh=not getattr(args, "keep_data", False),
         )
     except (EngineUnavailable, EngineFailed) as exc:
         print(exc, file=sys.stderr)
         return 1
+    if args.command == "run":
+        return _run_with(node, [*args.env, "DJANGOES_ENGINE_URL"], command)
     print(
         f"OpenSearch {rel.opensearch} at {node.url} (pid {node.pid}, {node.home}); Ctrl-C stops it."
     )
     return _serve(node.alive, node.stop)
+
+
+def _run_with(node: Node, names: list[str], command: list[str]) -> int:
+    """Run ``command`` with ``names`` set to the node's URL; stop the node when it ends."""
+    print(f"OpenSearch {node.release.opensearch} at {node.url}: {' '.join(names)}", flush=True)
+    try:
+        child = subprocess.Popen(command, env={**os.environ, **dict.fromkeys(names, node.url)})
+        try:
+            return child.wait()
+        except KeyboardInterrupt:  # the terminal's Ctrl-C reached the command too
+            return child.wait()
+    finally:
+        node.stop()
 
 
 def _run_cluster(heap: str | None) -> int:
