@@ -195,6 +195,33 @@ def test_a_loop_that_ends_closes_its_clients(
     assert len(conn._clients_by_loop()) == 0
 
 
+def test_a_loop_that_ends_closes_the_sessions_of_nodes_marked_dead(
+    settings: Any, engine_url: str
+) -> None:
+    """One node of HOSTS is down: the client sends to the other and marks it dead. When
+    the loop ends, every node's HTTP session is closed, the dead one's too (opensearch-py's
+    ``AsyncTransport.close()`` closes the live ones only; tests/cluster met it)."""
+    settings.ES_SERVERS = {
+        "default": {
+            "HOSTS": [closed_port_url(), engine_url],
+            "ENGINE": "djangoes.backends.opensearch.SimpleHttpBackend",
+            "INDICES": [],
+        }
+    }
+    clients = []
+
+    async def view() -> list[bool]:
+        conn = connections["default"]
+        clients.append(await conn.aclient())
+        return [await conn.aping() for _ in range(4)]  # the dead node's turn comes
+
+    assert async_to_sync(view)() == [True] * 4
+    pool = clients[0].transport.connection_pool
+    assert len(pool.connections) == 1  # the other one is marked dead
+    sessions = [node.session for node in pool.orig_connections]
+    assert all(session is None or session.closed for session in sessions)
+
+
 def test_an_unreachable_cluster(settings: Any) -> None:
     settings.ES_SERVERS = {
         "default": {"HOSTS": [closed_port_url()], "INDICES": [], "PARAMS": {"max_retries": 0}}

@@ -15,7 +15,12 @@ from djangoes.backends.querylog import QueryLog
 
 
 class LoggingAsyncTransport(AsyncTransport):
-    """Sends like ``AsyncTransport`` and records each request in ``query_log``."""
+    """Sends like ``AsyncTransport`` and records each request in ``query_log``.
+
+    ``close()`` closes every node's HTTP session: ``AsyncTransport.close()``
+    closes only the nodes in use, so the session of a node marked dead (one
+    of HOSTS down) was left open, one more with each event loop that ended.
+    """
 
     query_log: QueryLog | None = None
 
@@ -34,3 +39,9 @@ class LoggingAsyncTransport(AsyncTransport):
             lambda: send(method, url, params=params, body=body, **kwargs),
             lambda response: 404 if (method == "HEAD" and response is False) else 200,
         )
+
+    async def close(self) -> None:
+        await super().close()
+        pool = self.connection_pool  # a DummyConnectionPool for one host: nothing marked dead
+        for connection in getattr(pool, "orig_connections", pool.connections):
+            await connection.close()  # again for the live ones: a closed session stays closed
