@@ -8,7 +8,8 @@
 * ``compat``: the suite on the oldest supported stack (Django 5.2 on Python
   3.11, elasticsearch-py 8, opensearch-py 2).
 * ``cluster``: ``tests/cluster`` on a real three-node OpenSearch 2.19 cluster
-  (``tests/engines.py``), nodes stopped and started under load.
+  (``tests/engines.py``), nodes stopped and started under load; skipped or,
+  under CI, failed like the real-engine lanes.
 * ``os219`` / ``os38``: the tests given on the command line against a real
   OpenSearch 2.19 / 3.8 node (``tests/engines.py``) through opensearch-py
   (urllib3 and requests). When Java, Maven or the artifacts are missing the
@@ -58,6 +59,19 @@ def versions(names: tuple[str, ...] = ("Django", "elasticsearch", "opensearch-py
     )
 
 
+def cannot_run(title: str, release: engines.Release) -> int | None:
+    """None when ``release`` can run here; else, having said why, the lane's exit status:
+    0 (skipped), or 1 under CI (``DJANGOES_CI=1``), where every lane must run."""
+    reason = engines.unavailable(release)
+    if reason is None:
+        return None
+    if engines.in_ci():
+        print(f"{title} lane FAILED (CI runs every lane): {reason}")
+        return 1
+    print(f"{title} lane SKIPPED: {reason}")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     if len(argv) < 3 or argv[1] != "--":
         print(__doc__)
@@ -72,13 +86,9 @@ def main(argv: list[str]) -> int:
         env["DJANGOES_TEST_DB"] = "postgres"
     elif lane in REAL_LANES:
         release = engines.release(REAL_LANES[lane])
-        reason = engines.unavailable(release)
-        if reason:
-            if engines.in_ci():
-                print(f"OpenSearch {release.name} lane FAILED (CI runs every lane): {reason}")
-                return 1
-            print(f"OpenSearch {release.name} lane SKIPPED: {reason}")
-            return 0
+        cannot = cannot_run(f"OpenSearch {release.name}", release)
+        if cannot is not None:
+            return cannot
         env["DJANGOES_REAL_ENGINE"] = release.name
         java = engines.find_java(release)
         print(
@@ -89,7 +99,11 @@ def main(argv: list[str]) -> int:
             flush=True,
         )
         return subprocess.call(command, env=env)
-    elif lane not in {"main", "compat", "cluster"}:
+    elif lane == "cluster":
+        cannot = cannot_run("Three-node OpenSearch 2.19 cluster", engines.release("2.19"))
+        if cannot is not None:
+            return cannot
+    elif lane not in {"main", "compat"}:
         print(f"unknown lane {lane!r}")
         return 2
     title = {

@@ -101,3 +101,35 @@ def test_a_node_stopped_mid_load_and_back_within_the_retry_budget_the_rebuild_fi
     assert "REBUILT" in out
     whole_cluster.health("green")
     assert index_documents(connections["default"]) == project.database_documents()
+
+
+def test_a_node_stopped_mid_load_beyond_the_retry_budget_the_rebuild_is_resumed(
+    project: Project, cluster_settings: Any, whole_cluster: engines.Cluster
+) -> None:
+    """The node stays down until the rebuild gave up: interrupted, then ``--resume`` finishes it.
+
+    Meanwhile a writer process saves (``ON_ERROR = "queue"``): its saves reach
+    the live index, and their copies to the interrupted rebuild's index, which
+    lacks the stopped node's shards, wait in the sync queue.
+    """
+    fast = {"CLUSTER_TEST_BULK_TIMEOUT": "5", "CLUSTER_TEST_RETRY_BUDGET": "5"}
+    rebuild, go = start_paused_rebuild(project, **fast)
+    try:
+        victim = stop_a_node_of_the_new_index(whole_cluster)
+    finally:
+        go.touch()
+        out, err = finish(rebuild)
+    assert rebuild.returncode == 3, (out, err)
+    assert "INTERRUPTED" in out
+    project.env.update(fast, CLUSTER_TEST_ON_ERROR="queue")
+    writer, _stop, _count = project.start_writer(seed=11, steps=4)
+    _out, err = writer.communicate(timeout=GUARD)
+    assert writer.returncode == 0, err
+    whole_cluster.start(victim)
+    whole_cluster.health("green")
+    resumed = project.run("rebuild_search_index", "blog", "--noinput", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    synced = project.run("search_sync", "--ignore-backoff")
+    assert synced.returncode == 0, synced.stderr
+    assert "Queue: 0 pending (0 waiting to be retried), 0 failed." in synced.stdout
+    assert index_documents(connections["default"]) == project.database_documents()
