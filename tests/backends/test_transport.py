@@ -51,6 +51,25 @@ def test_unreachable_cluster_raises_connection_error(settings: Any, engine_path:
     assert conn.ping() is False
 
 
+def test_closing_closes_the_pools_of_nodes_marked_dead(settings: Any, engine_url: str) -> None:
+    """One node of HOSTS is down: the client sends to the other and marks it dead; closing
+    the connection closes every node's pool, the dead one's too (opensearch-py's
+    ``Transport.close()`` closes the live ones only)."""
+    settings.ES_SERVERS = {
+        "default": {
+            "HOSTS": [closed_port_url(), engine_url],
+            "ENGINE": "djangoes.backends.opensearch.SimpleHttpBackend",
+            "INDICES": [],
+        }
+    }
+    conn = connections["default"]
+    assert [conn.ping() for _ in range(4)] == [True] * 4  # the dead node's turn comes
+    pool = conn.client.transport.connection_pool
+    assert len(pool.connections) == 1  # the other one is marked dead
+    conn.close()
+    assert all(node.pool is None for node in pool.orig_connections)  # closed
+
+
 def test_silent_cluster_times_out_and_retries_as_configured(
     settings: Any, engine_path: str
 ) -> None:

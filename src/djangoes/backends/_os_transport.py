@@ -16,7 +16,12 @@ from djangoes.backends.querylog import QueryLog
 
 
 class LoggingTransport(Transport):
-    """Sends like ``Transport`` and records each request in ``query_log``."""
+    """Sends like ``Transport`` and records each request in ``query_log``.
+
+    ``close()`` closes every node's connection pool: ``Transport.close()``
+    closes only the nodes in use, so the sockets of a node marked dead (one
+    of HOSTS down) stayed open until garbage collection.
+    """
 
     query_log: QueryLog | None = None
 
@@ -35,3 +40,9 @@ class LoggingTransport(Transport):
             lambda: send(method, url, params=params, body=body, **kwargs),
             lambda response: 404 if (method == "HEAD" and response is False) else 200,
         )
+
+    def close(self) -> None:
+        super().close()
+        pool = self.connection_pool  # a DummyConnectionPool for one host: nothing marked dead
+        for connection in getattr(pool, "orig_connections", pool.connections):
+            connection.close()  # again for the live ones: closing twice is harmless
