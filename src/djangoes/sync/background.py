@@ -6,7 +6,8 @@ does not wait for the engine: the committing thread hands the operations
 over, and this thread sends them (:func:`djangoes.sync.queue.finish_batches`).
 It takes every batch handed over meanwhile at once: one version, one read of
 the rows per model and index, one bulk request (within the caps) for all the
-commits that came in while it was busy. Because the rows are read after the
+commits that came in while it was busy, or within :data:`GATHER_SECONDS` of
+the first. Because the rows are read after the
 version is taken, a batch sent after a later one, or a document saved A, B,
 then A again, ends with the database's state in the index. Failures that
 pass are retried for ``RETRY_BUDGET`` seconds.
@@ -50,6 +51,9 @@ SETTLE_ROWS = 500
 SETTLE_SECONDS = 2.0
 #: Most operations one round of the thread takes from the batches waiting.
 ROUND_OPERATIONS = 5000
+#: Seconds the thread waits after a commit came in before its round, gathering the
+#: commits that follow (many single-save requests: one read and one request for several).
+GATHER_SECONDS = 0.05
 
 #: Put in the thread's queue by :meth:`BackgroundSender.wait`: settle now.
 _SETTLE = None
@@ -107,6 +111,8 @@ class BackgroundSender:
                 taken = 0
             else:
                 taken = 1
+                if first is not None and GATHER_SECONDS:
+                    time.sleep(GATHER_SECONDS)  # the commits that follow come along
             round_ = [first]
             count = len(first.operations) if first is not None else 0
             while count < ROUND_OPERATIONS:  # what else came in meanwhile
