@@ -23,6 +23,8 @@ NAMES = {
     "osdsl": "django-opensearch-dsl",
     "modelsearch": "django-modelsearch",
     "none": "plain saves, no search library",
+    "djangoes_background": "djangoes, QUEUE_SEND='background' (the request does not wait)",
+    "djangoes_commit": "djangoes, QUEUE_SEND='commit' (the commit sends)",
 }
 SEARCH_NAMES = {
     "djangoes": "`execute_search` + `from_search_query` (query log on, the default)",
@@ -324,15 +326,47 @@ def section_targets(results: dict[str, Any]) -> list[str]:
     lines = [
         "## Targets",
         "",
-        "| engine | database | what | median | lowest-highest round | target | |",
-        "|---|---|---|---:|---|---|---|",
+        "| engine | database | what | median | lowest-highest round | every round | target | |",
+        "|---|---|---|---:|---|---|---|---|",
     ]
     for t in targets(results):
         verdict = met(t["met"]) if t["target"] else "(informative: the target is on OpenSearch)"
         lines.append(
             f"| {ENGINE_LABELS[t['engine']]} | {DB_LABELS[t['db']]} | {t['what']} | "
-            f"{t['median']:.2f} | {spread(t['ratios'])} | {t['detail']} | {verdict} |"
+            f"{t['median']:.2f} | {spread(t['ratios'])} | {_rounds_cells(t['ratios'])} | "
+            f"{t['detail']} | {verdict} |"
         )
+    lines.append("")
+    return lines
+
+
+def section_where(results: dict[str, Any]) -> list[str]:
+    """The largest shares of each profiled scenario, in sentences."""
+    profile = results.get("profile")
+    if not profile:
+        return []
+    titles = {
+        "reindex": "the reindex",
+        "autosync_one": "saves in one transaction",
+        "autosync_each": "saves each in its own transaction",
+        "search": "the search path",
+    }
+    lines = ["**Where the remaining time goes** (cProfile, details at the end of the page):", ""]
+    for key, title in titles.items():
+        data = profile.get(key)
+        if not data:
+            continue
+        total = data["profiled_seconds"]
+        shares = sorted(data["components"].items(), key=lambda item: -item[1])[:3]
+        parts = ", ".join(
+            f"{component} {100 * seconds / total:.0f} %" for component, seconds in shares
+        )
+        own = max(data["djangoes_own"], key=lambda item: item["own"], default=None)
+        mine = ""
+        if own is not None:
+            share = data["components"].get("djangoes", 0.0) / total
+            mine = f"; djangoes' own code {100 * share:.0f} % (most in `{own['function']}`)"
+        lines.append(f"* {title[0].upper()}{title[1:]}: {parts}{mine}.")
     lines.append("")
     return lines
 
@@ -546,7 +580,12 @@ def section_reading(
 
 def write_report(results: dict[str, Any], output: Path) -> Path:
     """Write ``benchmarks.md`` into ``output``; its path."""
-    lines = section_intro(results) + section_machine(results) + section_targets(results)
+    lines = (
+        section_intro(results)
+        + section_machine(results)
+        + section_targets(results)
+        + section_where(results)
+    )
     for kind, vendor, entry in engines(results):
         part = (
             section_reindex(kind, vendor, entry)

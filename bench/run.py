@@ -92,6 +92,8 @@ class Plan:
     each: int
     queries: int
     check: bool
+    #: Variants of the save scenario besides the defaults (keys of SAVES_EXTRA).
+    saves_extra: tuple[str, ...]
     #: Minutes after which no new round starts (0: no limit).
     budget: float
 
@@ -114,7 +116,8 @@ def make_plan(args: argparse.Namespace) -> Plan:
     scenarios = tuple(s.strip() for s in (args.only or default_only).split(",") if s.strip())
     scenarios = tuple("saves" if s == "autosync" else s for s in scenarios)
     unknown = (
-        sorted(set(engines) - set(ENGINES))
+        sorted({v for v in (args.saves_variants or "").split(",") if v} - set(SAVES_EXTRA))
+        + sorted(set(engines) - set(ENGINES))
         + sorted(set(vendors) - {"sqlite", "postgresql"})
         + sorted(set(scenarios) - set(SCENARIOS))
     )
@@ -138,6 +141,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         each=50 if check else 100,
         queries=60 if check else 200,
         check=check,
+        saves_extra=tuple(v for v in (args.saves_variants or "").split(",") if v),
         budget=args.budget,
     )
 
@@ -300,8 +304,15 @@ def scaling_round(runner: Runner, plan: Plan, kind: str, number: int, into: dict
         runs.setdefault(str(rows), []).append(reindex_run(runner, kind, database, "djangoes", rows))
 
 
-def saves_variants(kind: str) -> list[str]:
-    return ["none", "djangoes", *PEERS[kind]]
+#: Extra variants of the save scenario (``--saves-variants``): djangoes with a setting.
+SAVES_EXTRA = {
+    "djangoes_commit": {"BENCH_DJANGOES_QUEUE_SEND": "commit"},
+    "djangoes_background": {"BENCH_DJANGOES_QUEUE_SEND": "background"},
+}
+
+
+def saves_variants(kind: str, extra: tuple[str, ...] = ()) -> list[str]:
+    return ["none", "djangoes", *extra, *PEERS[kind]]
 
 
 def saves_round(
@@ -310,12 +321,14 @@ def saves_round(
     database = database_for(vendor, "work")
     runs = into.setdefault("runs", {})
     into.update(saves=plan.saves, each=plan.each)
-    for position, variant in enumerate(rotated(saves_variants(kind), number)):
+    for position, variant in enumerate(rotated(saves_variants(kind, plan.saves_extra), number)):
         task = {"task": "autosync", "rows": plan.work_rows, "saves": plan.saves,
                 "each": plan.each, "each_first": (number + position) % 2 == 1}  # fmt: skip
+        library = "djangoes" if variant in SAVES_EXTRA else variant
         result = runner.run(
-            task, library=variant, database=database, kind=kind, with_engine=variant != "none"
-        )
+            task, library=library, database=database, kind=kind, with_engine=variant != "none",
+            environ=SAVES_EXTRA.get(variant),
+        )  # fmt: skip
         runs.setdefault(variant, []).append(result)
         runner.say(
             f"  saves {variant:12} ({kind}, {database.label}): {plan.saves} in one transaction "
@@ -577,6 +590,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true",
                         help="a few minutes: reindex, saves and search at small sizes, 3 rounds, "
                         "ratios printed (report in build/bench)")  # fmt: skip
+    parser.add_argument("--saves-variants", default="",
+                        help=f"more save variants: {', '.join(SAVES_EXTRA)}")  # fmt: skip
     parser.add_argument("--budget", type=float, default=0,
                         help="minutes after which no new round starts (default: none)")  # fmt: skip
     parser.add_argument("--opensearch-url", default=os.environ.get("BENCH_OPENSEARCH_URL"),
