@@ -297,7 +297,7 @@ def section_machine(results: dict[str, Any]) -> list[str]:
         f"| Python | {m['python']} |",
     ]
     for key, value in results["versions"].items():
-        if value:
+        if value and not (key == "djangoes" and results.get("runs")):  # per run, below
             lines.append(f"| {key} | {value} |")
     runs = results.get("runs") or [
         {"started": results["started"], "seconds": results.get("seconds", 0),
@@ -307,8 +307,9 @@ def section_machine(results: dict[str, Any]) -> list[str]:
     for run in runs:
         before = ", ".join(f"{v:.1f}" for v in run.get("load_before") or ())
         end = ", ".join(f"{v:.1f}" for v in run.get("load_after") or ())
+        code = f"djangoes {run['djangoes']}, " if run.get("djangoes") else ""
         lines.append(
-            f"| Run of {', '.join(run['scenarios'])} | {run['started']}, "
+            f"| Run of {', '.join(run['scenarios'])} | {code}{run['started']}, "
             f"{(run.get('seconds') or 0) / 60:.0f} min, {run['rounds']} round(s); load average "
             f"(1, 5, 15 min) before: {before}; after: {end} |"
         )

@@ -548,7 +548,8 @@ def merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
     merged: dict[str, Any] = json.loads(json.dumps(runs[0]))
     merged["runs"] = [
         {key: run.get(key) for key in ("started", "seconds", "rounds", "load_before",
-                                       "load_after")} | {"scenarios": run["plan"]["scenarios"]}
+                                       "load_after")}
+        | {"scenarios": run["plan"]["scenarios"], "djangoes": run["versions"]["djangoes"]}
         for run in runs
     ]  # fmt: skip
     for run in runs[1:]:
