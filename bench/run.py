@@ -94,6 +94,8 @@ class Plan:
     check: bool
     #: Variants of the save scenario besides the defaults (keys of SAVES_EXTRA).
     saves_extra: tuple[str, ...]
+    #: The number of the first round (more rounds of an earlier run go on rotating).
+    first_round: int
     #: Minutes after which no new round starts (0: no limit).
     budget: float
 
@@ -142,6 +144,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         queries=60 if check else 200,
         check=check,
         saves_extra=tuple(v for v in (args.saves_variants or "").split(",") if v),
+        first_round=args.first_round,
         budget=args.budget,
     )
 
@@ -502,9 +505,10 @@ def measure(plan: Plan, runner: Runner) -> dict[str, Any]:
     if runner.opensearch is not None:
         results["versions"]["OpenSearch (engine)"] = runner.opensearch.version
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    for number in range(plan.rounds):
+    for count in range(plan.rounds):
+        number = count + plan.first_round  # the order of the variants rotates with it
         round_started = time.monotonic()
-        runner.say(f"Round {number + 1} of {plan.rounds}")
+        runner.say(f"Round {count + 1} of {plan.rounds}")
         for kind in plan.engines:
             engine = results["engines"].setdefault(kind, {"databases": {}})
             for vendor in vendors:
@@ -519,17 +523,17 @@ def measure(plan: Plan, runner: Runner) -> dict[str, Any]:
                     saves_round(runner, plan, kind, vendor, number, entry.setdefault("saves", {}))
                 if "search" in plan.scenarios:
                     search_round(runner, plan, kind, vendor, entry.setdefault("search", {}))
-        results["rounds"] = number + 1
+        results["rounds"] = count + 1
         results["versions"]["osmem-server (engine)"] = runner.embedded_version
         save(results, f"results-{stamp}.json")
         round_minutes = (time.monotonic() - round_started) / 60
         elapsed = (time.monotonic() - runner.started) / 60
-        if plan.budget and number + 1 < plan.rounds and elapsed + round_minutes > plan.budget:
+        if plan.budget and count + 1 < plan.rounds and elapsed + round_minutes > plan.budget:
             runner.say(
-                f"Stopping after {number + 1} round(s): another would take about "
+                f"Stopping after {count + 1} round(s): another would take about "
                 f"{round_minutes:.0f} min and end past the budget ({plan.budget:.0f} min)."
             )
-            results["stopped"] = f"after {number + 1} of {plan.rounds} rounds (time budget)"
+            results["stopped"] = f"after {count + 1} of {plan.rounds} rounds (time budget)"
             break
     if "profile" in plan.scenarios and "sqlite" in vendors:
         results["profile"] = profile_runs(runner, plan, plan.engines[0])
@@ -540,10 +544,12 @@ def measure(plan: Plan, runner: Runner) -> dict[str, Any]:
 
 
 def merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """One results dict from runs of different scenarios (the first run's plan and machine).
+    """One results dict from several runs (the first run's plan and machine).
 
-    The scenarios of each engine and database come from the last run that
-    measured them; the run times and versions of every run are kept.
+    A scenario measured by several runs at the same sizes gets the rounds of
+    all of them, in order (more rounds of the same plan); otherwise the last
+    run that measured it gives it. The run times and versions of every run
+    are kept.
     """
     merged: dict[str, Any] = json.loads(json.dumps(runs[0]))
     merged["runs"] = [
@@ -556,17 +562,45 @@ def merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
         for kind, engine in run["engines"].items():
             target = merged["engines"].setdefault(kind, {"databases": {}})
             for vendor, entry in engine["databases"].items():
-                target["databases"].setdefault(vendor, {}).update(entry)
+                into = target["databases"].setdefault(vendor, {})
+                for scenario, measured in entry.items():
+                    into[scenario] = _more_rounds(into.get(scenario), measured)
         merged["plan"]["scenarios"] = sorted({*merged["plan"]["scenarios"],
                                               *run["plan"]["scenarios"]})  # fmt: skip
         for key in ("saves", "each", "queries", "work_rows"):
             merged["plan"][key] = run["plan"][key]
         merged["versions"].update({k: v for k, v in run["versions"].items() if v})
-        merged["rounds"] = min(merged["rounds"], run["rounds"])
+        same_plan = {
+            k: v for k, v in run["plan"].items() if k not in ("rounds", "budget", "scenarios")
+        } == {
+            k: v for k, v in runs[0]["plan"].items() if k not in ("rounds", "budget", "scenarios")
+        }
+        rounds = (
+            merged["rounds"] + run["rounds"] if same_plan else min(merged["rounds"], run["rounds"])
+        )
+        merged["rounds"] = rounds
         merged["seconds"] = merged.get("seconds", 0) + run.get("seconds", 0)
         if "profile" in run:
             merged["profile"] = run["profile"]
         merged.setdefault("skipped", {}).update(run.get("skipped", {}))
+    return merged
+
+
+def _more_rounds(before: Any, after: Any) -> Any:
+    """``after``'s rounds appended to ``before``'s when both measured the same thing."""
+    if before is None:
+        return after
+    same = all(before.get(k) == after.get(k) for k in ("rows", "saves", "each"))
+    if not same:
+        return after
+    merged = dict(before)
+    if isinstance(after["runs"], list):
+        merged["runs"] = [*before["runs"], *after["runs"]]
+    else:
+        merged["runs"] = {
+            key: [*before["runs"].get(key, []), *after["runs"].get(key, [])]
+            for key in {*before["runs"], *after["runs"]}
+        }
     return merged
 
 
@@ -593,6 +627,9 @@ def main(argv: list[str] | None = None) -> int:
                         "ratios printed (report in build/bench)")  # fmt: skip
     parser.add_argument("--saves-variants", default="",
                         help=f"more save variants: {', '.join(SAVES_EXTRA)}")  # fmt: skip
+    parser.add_argument("--first-round", type=int, default=0,
+                        help="rotate as from this round (0-based): more rounds of an earlier run, "
+                        "merged with --report-only")  # fmt: skip
     parser.add_argument("--budget", type=float, default=0,
                         help="minutes after which no new round starts (default: none)")  # fmt: skip
     parser.add_argument("--opensearch-url", default=os.environ.get("BENCH_OPENSEARCH_URL"),
