@@ -271,6 +271,11 @@ def section_intro(results: dict[str, Any]) -> list[str]:
     lines += ['!!! note "What this run measured"', ""]
     lines += ["    " + line for line in notes]
     lines.append(f"    * {results['rounds']} round(s) of every scenario.")
+    if len(results.get("runs") or ()) > 1:
+        lines.append(
+            "    * The rounds come from the runs listed under Machine and versions, merged "
+            "(`--report-only`); a later run goes on with the rotation (`--first-round`)."
+        )
     if results.get("stopped"):
         lines.append(f"    * Stopped {results['stopped']}.")
     if plan["sizes"].get("embedded", {}).get("scale", 1) < 1 and "embedded" in plan["engines"]:

@@ -582,6 +582,8 @@ def merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
         merged["seconds"] = merged.get("seconds", 0) + run.get("seconds", 0)
         if "profile" in run:
             merged["profile"] = run["profile"]
+    if merged["rounds"] >= runs[0]["plan"]["rounds"]:
+        merged.pop("stopped", None)  # the later runs made up the rounds a budget left out
         merged.setdefault("skipped", {}).update(run.get("skipped", {}))
     return merged
 
