@@ -546,10 +546,10 @@ def measure(plan: Plan, runner: Runner) -> dict[str, Any]:
 def merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """One results dict from several runs (the first run's plan and machine).
 
-    A scenario measured by several runs at the same sizes gets the rounds of
-    all of them, in order (more rounds of the same plan); otherwise the last
-    run that measured it gives it. The run times and versions of every run
-    are kept.
+    A run that goes on with an earlier one's rounds (``--first-round``, the
+    same sizes) adds its rounds to the scenarios they both measured;
+    otherwise the last run that measured a scenario gives it. The run times
+    and versions of every run are kept.
     """
     merged: dict[str, Any] = json.loads(json.dumps(runs[0]))
     merged["runs"] = [
@@ -564,7 +564,8 @@ def merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
             for vendor, entry in engine["databases"].items():
                 into = target["databases"].setdefault(vendor, {})
                 for scenario, measured in entry.items():
-                    into[scenario] = _more_rounds(into.get(scenario), measured)
+                    go_on = run["plan"].get("first_round", 0) > 0
+                    into[scenario] = _more_rounds(into.get(scenario) if go_on else None, measured)
         merged["plan"]["scenarios"] = sorted({*merged["plan"]["scenarios"],
                                               *run["plan"]["scenarios"]})  # fmt: skip
         for key in ("saves", "each", "queries", "work_rows"):
@@ -575,9 +576,8 @@ def merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
         } == {
             k: v for k, v in runs[0]["plan"].items() if k not in ("rounds", "budget", "scenarios")
         }
-        rounds = (
-            merged["rounds"] + run["rounds"] if same_plan else min(merged["rounds"], run["rounds"])
-        )
+        go_on = same_plan and run["plan"].get("first_round", 0) > 0
+        rounds = merged["rounds"] + run["rounds"] if go_on else min(merged["rounds"], run["rounds"])
         merged["rounds"] = rounds
         merged["seconds"] = merged.get("seconds", 0) + run.get("seconds", 0)
         if "profile" in run:
