@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar, cast
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
@@ -87,11 +87,17 @@ def document_id_field(
     return name, found
 
 
-@dataclass(frozen=True)
-class _HitInfo:
+class _HitInfo(NamedTuple):
     rank: int
     score: float | None
     highlights: dict[str, list[str]]
+
+
+#: The output fields of the hit expressions (unbound fields, shared as Django's
+#: own functions share theirs: building a field per search costs more than its SQL).
+_RANK = IntegerField()
+_SCORE = FloatField()
+_HIGHLIGHTS = models.JSONField()
 
 
 def _hits_for_model(
@@ -111,10 +117,11 @@ def _hits_for_model(
         if value is None or value in found:
             continue
         score = hit.get("score")
+        highlight = hit.get("highlight")
         found[value] = _HitInfo(
-            rank=int(hit.get("rank", position)),
-            score=None if score is None else float(score),
-            highlights=dict(hit.get("highlight") or {}),
+            int(hit.get("rank", position)),
+            None if score is None else float(score),
+            dict(highlight) if highlight else {},
         )
     return found
 
@@ -140,15 +147,15 @@ def _expression(
 ) -> HitLookup | Value:
     """:func:`hit_expression` of hits already mapped to ids (:func:`_hits_for_model`)."""
     if what == "rank":
-        return HitLookup(lookup, id_field, {v: i.rank for v, i in found.items()}, IntegerField())
+        return HitLookup(lookup, id_field, {v: i.rank for v, i in found.items()}, _RANK)
     if what == "score":
         scores = {v: i.score for v, i in found.items() if i.score is not None}
         if not scores:
-            return Value(None, output_field=FloatField())  # every score is null: custom sort
-        return HitLookup(lookup, id_field, scores, FloatField())  # a float, on every database
+            return Value(None, output_field=_SCORE)  # every score is null: custom sort
+        return HitLookup(lookup, id_field, scores, _SCORE)  # a float, on every database
     if what == "highlights":
         texts = {v: json.dumps(i.highlights, ensure_ascii=False) for v, i in found.items()}
-        return HitLookup(lookup, id_field, texts, models.JSONField())
+        return HitLookup(lookup, id_field, texts, _HIGHLIGHTS)
     raise ValueError(f"what must be 'rank', 'score' or 'highlights', not {what!r}")
 
 

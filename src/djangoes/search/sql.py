@@ -34,12 +34,17 @@ LEAF_SIZE = 16
 
 def number_literal(value: object) -> str | None:
     """SQL text of an int or a finite float; None for anything else (it must be a parameter)."""
+    kind = type(value)
+    if kind is int:  # the usual ids and ranks: checked first (this runs for every hit)
+        return str(value)
+    if kind is float:
+        return repr(value) if math.isfinite(value) else None  # type: ignore[arg-type]
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return str(value)
+        return str(int(value))  # an int subclass (an IntEnum...): its plain number
     if isinstance(value, float) and math.isfinite(value):
-        return repr(value)
+        return repr(float(value))
     return None
 
 
