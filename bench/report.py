@@ -273,8 +273,9 @@ def section_intro(results: dict[str, Any]) -> list[str]:
     lines.append(f"    * {results['rounds']} round(s) of every scenario.")
     if len(results.get("runs") or ()) > 1:
         lines.append(
-            "    * The rounds come from the runs listed under Machine and versions, merged "
-            "(`--report-only`); a later run goes on with the rotation (`--first-round`)."
+            "    * Merged from the runs listed under Machine and versions (`--report-only`): "
+            "each scenario comes from the last run that measured it, on the djangoes commit "
+            "named there (a run with `--first-round` would add its rounds instead)."
         )
     if results.get("stopped"):
         lines.append(f"    * Stopped {results['stopped']}.")
