@@ -159,7 +159,11 @@ def test_when_the_budget_is_spent_the_actions_are_unsent_not_refused(
     proxy.clear()
     proxy.add(RejectItems((0,)), times=1000)
     outcomes = list(bulk.write(conn, documents(2), limits(bulk.Retry(budget=0.3, initial=0.1))))
-    assert kinds(outcomes) == ["unsent", "done"]
+    # the second document is written; sent again with its retried request, a real engine
+    # answers 409 to its equal external version (superseded), the emulator takes it (done)
+    assert kinds(outcomes)[0] == "unsent"
+    assert kinds(outcomes)[1] in {"done", "superseded"}
+    assert stored(conn)["1"] == 1
     assert (outcomes[0].status, outcomes[0].request_failed) == (429, False)
     assert "es_rejected_execution_exception" in outcomes[0].reason
 
