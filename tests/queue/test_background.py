@@ -114,15 +114,18 @@ def test_commits_handed_over_while_the_thread_sends_go_out_together(
     }  # the proxy counts the requests, whichever thread sends them
     conn = connections["default"]
     ada = Author.objects.create(name="Ada")
-    busy, original = threading.Event(), Post.as_search_document
+    entered, busy = threading.Event(), threading.Event()
+    original = Post.as_search_document
 
     def as_search_document(self: Post, *, index: str) -> dict[str, Any]:
         if self.title == "first":
+            entered.set()  # the first round is gathered and read: the others come after it
             assert busy.wait(60)  # the thread is busy until the 20 commits are handed over
         return original(self, index=index)
 
     monkeypatch.setattr(Post, "as_search_document", as_search_document)
     first = Post.objects.create(title="first", author=ada)
+    assert entered.wait(60)
     posts = [Post.objects.create(title=f"post {i}", author=ada) for i in range(20)]
     busy.set()
     assert wait_for_background(timeout=60)
