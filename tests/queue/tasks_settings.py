@@ -17,7 +17,9 @@ INSTALLED_APPS = [*base.INSTALLED_APPS, "django_tasks_db"]
 ES_SERVERS = base.ES_SERVERS
 ES_INDICES = base.ES_INDICES
 DJANGOES = {key: value for key, value in base.DJANGOES.items() if key != "QUEUE_DISPATCH"}
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# --8<-- [start:tasks]
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # e.g. django-tasks-db
+# --8<-- [end:tasks]
 
 if os.environ.get("QUEUE_TEST_PG_NAME"):
     DATABASES = {

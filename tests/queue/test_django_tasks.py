@@ -125,6 +125,30 @@ def test_a_commit_enqueues_its_rows_and_the_task_sends_them(dummy_tasks: Any, qu
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_dispatch_of_ones_own_chooses_the_queue_and_priority(queued: Base, settings: Any) -> None:
+    """The dispatch function of docs/queue.md (``tests/queue/search_dispatch.py``)."""
+    settings.TASKS = {"default": {"BACKEND": DUMMY, "QUEUES": ["default", "search"]}}
+    settings.DJANGOES = {
+        **settings.DJANGOES, "QUEUE_DISPATCH": "tests.queue.search_dispatch.dispatch"
+    }  # fmt: skip
+    backend = API.task_backends["default"]
+    backend.clear()
+    ada = Author.objects.create(name="Ada")
+    with transaction.atomic():
+        post = Post.objects.create(title="queued", author=ada)
+    assert list(indexed(queued)) == []
+    [result] = backend.results
+    assert (result.task.queue_name, result.task.priority) == ("search", 10)
+    assert result.task.module_path == "djangoes.django_tasks.sync_queue_entries"
+
+    counts = sync_queue_entries.call(*result.args)
+
+    assert counts == {"entries": 1, "sent": 1, "retrying": 0, "failed": 0}
+    assert list(indexed(queued)) == [str(post.pk)]
+    assert rows() == []
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_backend_that_cannot_enqueue_falls_back_to_sending_inline(
     queued: Base, settings: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
