@@ -13,6 +13,10 @@ GitHub nor port 8000:
   until the pages of the ``text`` blocks were read; it is then stopped with
   Ctrl-C.
 
+``python3`` is the interpreter of the lane (Python 3.13 in the main lane),
+whatever ``python3`` the machine has first on ``PATH``: the new environment
+runs the same Python and Django versions as the lane, which the test checks.
+
 ``pip install`` fetches djangoes' dependencies from PyPI (from pip's cache
 when it has them): most of the time of this test. It is skipped in the
 compatibility lane, whose versions the new environment would not use.
@@ -24,11 +28,13 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+import django
 import pytest
 
 from tests.docs.blocks import DOCTEST_RUNNER, Block, blocks, page_text, text_lines
@@ -61,6 +67,11 @@ class Session:
             and not k.startswith("PYTEST_")
         }
         self.env |= {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONUNBUFFERED": "1"}
+        # `python3` is the lane's interpreter (the one the lane's venv was made from)
+        lane_bin = home / "lane-bin"
+        lane_bin.mkdir()
+        (lane_bin / "python3").symlink_to(os.path.realpath(sys.executable))
+        self.env["PATH"] = f"{lane_bin}{os.pathsep}{self.env['PATH']}"
         self.server: subprocess.Popen[str] | None = None
         self.site = ""
         self.log = home / "runserver.log"
@@ -202,5 +213,12 @@ def test_the_quickstart_word_for_word(tmp_path: Path) -> None:
                 assert block.title, f"{block.where(QUICKSTART)}: a {block.lang} block with no file"
                 session.write(block)
         assert session.server is not None, "the quickstart ends with the site served"
+        installed = subprocess.run(
+            [session.python, "-c", "import django, sys; print(*sys.version_info[:2], "
+             "*django.VERSION[:2])"],
+            capture_output=True, text=True, check=True, timeout=60,
+        ).stdout.split()  # fmt: skip
+        # the lane's Python and Django (3.13 and 6.1 in the main lane)
+        assert installed == [str(n) for n in (*sys.version_info[:2], *django.VERSION[:2])]
     finally:
         session.stop()
