@@ -49,6 +49,7 @@ from djangoes.elasticsearch_django import (
 )
 from djangoes.exceptions import RemovedAPIError
 from djangoes.indexing import IndexMissingError
+from djangoes.management.commands import BaseSearchCommand
 from djangoes.models import (
     UPDATE_STRATEGY_FULL,
     UPDATE_STRATEGY_PARTIAL,
@@ -381,10 +382,11 @@ def _run(name: str, *args: str) -> str:
     return out.getvalue()
 
 
-def test_commands_take_f_for_noinput(blog: Any) -> None:
+def test_commands_take_f_for_noinput(search_settings: Any) -> None:
+    assert "Created index 'blog'" in _run("create_search_index", "blog", "-f")
     with disable_search_updates():
         _post("one")
-    assert "Indexed 1 document(s)" in _run("update_search_index", "blog")
+    assert "Indexed 1 document(s)" in _run("update_search_index", "blog", "-f")
     assert "Pruned index 'blog'" in _run("prune_search_index", "blog", "-f")
     assert "Rebuilt index 'blog'" in _run("rebuild_search_index", "blog", "-f")
     assert "Deleted index 'blog'" in _run("delete_search_index", "blog", "-f")
@@ -398,6 +400,33 @@ def test_deleting_an_index_that_does_not_exist(search_settings: Any) -> None:
     with pytest.raises(CommandError, match="does not exist"):
         _run("delete_search_index", "blog", "-f")
     assert "nothing deleted" in _run("delete_search_index", "blog", "-f", "--missing-ok")
+
+
+class CountDocuments(BaseSearchCommand):
+    """A project's own command, written against elasticsearch-django's base command."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def do_index_command(self, index: str, **options: Any) -> Any:
+        self.calls.append((index, options))
+        return connections["default"].count(index=index)["count"]
+
+
+def test_a_command_written_on_base_search_command(blog: Any) -> None:
+    command = CountDocuments()
+    call_command(command, "blog", "-f", stdout=io.StringIO())
+    [(index, options)] = command.calls
+    assert index == "blog"
+    assert options["interactive"] is False
+    assert "indexes" not in options
+    call_command(command, stdout=io.StringIO())  # no index names: every index
+    assert [index for index, _ in command.calls] == ["blog", "blog"]
+    with pytest.raises(CommandError, match="Unknown index 'nope'"):
+        call_command(command, "nope", stdout=io.StringIO())
+    with pytest.raises(NotImplementedError, match=r"must implement do_index_command\(index"):
+        call_command(BaseSearchCommand(), "blog", stdout=io.StringIO())
 
 
 # -- the rest of SearchDocumentMixin / SearchDocumentManagerMixin -------------------
