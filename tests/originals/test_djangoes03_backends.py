@@ -150,3 +150,48 @@ def test_a_custom_backend_receives_what_0_3_passed() -> None:
     assert indices["blog"]["NAME"] == "blog_v1"
     with pytest.raises(NotImplementedError):
         conn.client  # noqa: B018 - configure_client is the backend's to write
+
+
+def test_the_documented_example_of_indices() -> None:
+    """The 0.3 page: 'index' alone and 'index_2' aliased 'alias' give ['index', 'alias']."""
+    backend = Base(
+        "default",
+        {},
+        {"first": {"NAME": "index"}, "second": {"NAME": "index_2", "ALIASES": ["alias"]}},
+    )
+    assert backend.get_indices() == ["index", "alias"]
+    assert backend.get_index_names() == ["index", "index_2"]
+    assert backend.get_alias_names() == ["alias"]
+    assert (backend.indices, backend.index_names, backend.alias_names) == (
+        ["index", "alias"],
+        ["index", "index_2"],
+        ["alias"],
+    )
+
+
+def test_meta_client_base_of_a_connection(settings: Any, engine_url: str) -> None:
+    """``MetaClientBase(conn)``: its four attributes reach the engine, errors are djangoes'."""
+    from djangoes import connections
+    from djangoes.exceptions import TransportError
+
+    settings.ES_SERVERS = {
+        "default": {
+            "HOSTS": [engine_url],
+            "ENGINE": "djangoes.backends.opensearch.SimpleHttpBackend",
+            "INDICES": ["blog"],
+        }
+    }
+    settings.ES_INDICES = {"blog": {"NAME": "blog_v1"}}
+    conn = connections["default"]
+    meta = MetaClientBase(conn)
+    assert meta.conn is conn
+    assert meta.indices.exists(index="blog_v1") is False
+    meta.indices.create(index="blog_v1")
+    assert meta.indices.exists(index="blog_v1") is True
+    assert meta.cluster.health()["status"] in {"green", "yellow", "red"}
+    assert isinstance(meta.nodes.info()["nodes"], dict)
+    # no such repository: 404 on OpenSearch, 400 on the emulator (no snapshot API)
+    with pytest.raises(TransportError) as info:
+        meta.snapshot.get(repository="missing", snapshot="none")
+    assert info.value.status in {400, 404}
+    assert isinstance(conn.meta, MetaClientBase)
