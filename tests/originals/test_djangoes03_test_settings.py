@@ -172,12 +172,13 @@ def test_a_connection_taken_before_cannot_reach_the_live_index(
     earlier.index(id="1", document={"title": "live data"}, refresh=True)
     raw_client = earlier.client
 
-    switch_back.append(setup_djangoes(""))
+    switch_back.append(setup_djangoes())  # as documented: no argument (this worker's suffix)
+    test_name = "test_blog_live" + worker_suffix()
     earlier.reset_queries()
     earlier.create_indices()
     assert earlier.search(query={"match_all": {}})["hits"]["hits"] == []
-    assert [q["path"].split("?")[0] for q in earlier.queries][-1] == "/test_blog_live/_search"
-    with pytest.raises(IndexDoesNotExist, match="may only use 'blog', 'test_blog_live'"):
+    assert [q["path"].split("?")[0] for q in earlier.queries][-1] == f"/{test_name}/_search"
+    with pytest.raises(IndexDoesNotExist, match=f"may only use 'blog', '{test_name}'"):
         earlier.search(index="blog_live")
     with pytest.raises(LiveIndexAccessError):
         raw_client.search(index="blog_live", body={"query": {"match_all": {}}})
