@@ -136,6 +136,31 @@ def test_settings_are_honoured(search_settings: Any) -> None:
         connections["default"]
 
 
+class WritesToAReplica:
+    """A database router whose write database is not the one membership must be read from."""
+
+    def db_for_write(self, model: Any, **hints: Any) -> str:
+        return "replica"
+
+
+def test_in_search_queryset_db_alias_is_where_membership_is_read(search_settings: Any) -> None:
+    post = _post("in the queryset")
+    search_settings.DATABASE_ROUTERS = [f"{__name__}.WritesToAReplica"]
+    search_settings.SEARCH_SETTINGS = {
+        **search_settings.SEARCH_SETTINGS,
+        "settings": {**ALL_SETTINGS, "in_search_queryset_db_alias": ""},  # 8.x's default
+    }
+    assert Post.objects.IN_SEARCH_QUERYSET_DB_ALIAS == ""
+    assert Post.objects.search_queryset_for_check("blog").db == "replica"  # the router's
+    search_settings.SEARCH_SETTINGS = {
+        **search_settings.SEARCH_SETTINGS,
+        "settings": {**ALL_SETTINGS, "in_search_queryset_db_alias": "default"},
+    }
+    assert Post.objects.IN_SEARCH_QUERYSET_DB_ALIAS == "default"
+    assert Post.objects.search_queryset_for_check("blog").db == "default"
+    assert Post.objects.in_search_queryset(post.pk, index="blog") is True
+
+
 def test_include_source_false_leaves_documents_out_of_hits(blog: Any) -> None:
     _post("Searching with Django")
     blog.refresh()
