@@ -163,7 +163,7 @@ class SearchDocumentMixin:
             for name, key in self._mapped_update_fields(index, update_fields)
         }
 
-    def clean_update_fields(self, *, index: str, update_fields: Iterable[str]) -> list[str]:
+    def clean_update_fields(self, index: str, update_fields: Iterable[str]) -> list[str]:
         """The names of ``update_fields`` that index ``index``'s mapping has, in order.
 
         Fields the mapping lacks are left out; a mapped relational field
@@ -229,7 +229,7 @@ class SearchDocumentMixin:
             )
         return str(value)
 
-    def as_search_action(self, *, index: str, action: str) -> dict[str, Any]:
+    def as_search_action(self, index: str, action: str) -> dict[str, Any]:
         """A bulk action for this object: ``index``, ``update`` or ``delete``."""
         name = connections.index_settings(index)["NAME"]
         meta: dict[str, Any] = {"_op_type": action, "_index": name,
@@ -245,7 +245,7 @@ class SearchDocumentMixin:
 
     # -- explicit index operations (sent at once) -----------------------------
 
-    def index_search_document(self, *, index: str) -> None:
+    def index_search_document(self, index: str) -> None:
         """Index this object's document in ``index`` now, as its row is in the database.
 
         The row is sent whether the index's ``get_search_queryset`` holds it or
@@ -259,7 +259,7 @@ class SearchDocumentMixin:
 
         send_operations([Operation.for_instance("index", index, self, explicit=True)])
 
-    def update_search_document(self, *, index: str, update_fields: Iterable[str]) -> None:
+    def update_search_document(self, index: str, update_fields: Iterable[str]) -> None:
         """Send ``update_fields`` of this object's row to ``index`` now (a partial update
         under UPDATE_STRATEGY "partial", the whole document under "full").
 
@@ -276,7 +276,7 @@ class SearchDocumentMixin:
             ]
         )
 
-    def delete_search_document(self, *, index: str) -> None:
+    def delete_search_document(self, index: str) -> None:
         """Delete this object's document from ``index`` now (no error if it is not there)."""
         from djangoes.sync.operations import Operation
         from djangoes.sync.sending import send_operations
@@ -345,7 +345,7 @@ class SearchDocumentMixin:
         response: dict[str, Any] = await conn.aget(index=index, id=self.get_search_document_id())
         return response
 
-    def fetch_search_document(self, *, index: str) -> dict[str, Any]:
+    def fetch_search_document(self, index: str) -> dict[str, Any]:
         """This object's document as stored in ``index`` (``get`` response).
 
         Raises ``ValueError`` for an object that was never saved (it has no

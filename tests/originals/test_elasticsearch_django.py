@@ -57,6 +57,7 @@ from djangoes.models import (
     SearchQuery,
     SearchResponseParser,
     SearchResultsQuerySet,
+    execute_search,
 )
 from djangoes.test.nodes import PlainJsonUrllib3Node
 from tests.sync.conftest import BLOG_MAPPING
@@ -497,3 +498,45 @@ def test_module_constants_are_read_when_asked(search_settings: Any) -> None:
     assert models_module.DEFAULT_INCLUDE_SOURCE is True
     assert models_module.DEFAULT_FROM == 0
     assert models_module.DEFAULT_CLIENT is get_client()
+
+
+# -- the README's examples, as written there --------------------------------------
+
+
+def test_the_readmes_search_and_objects_in_relevance_order(blog: Any) -> None:
+    """``execute_search(index=..., query=...)`` then ``from_search_query(sq)``."""
+    first, second = _post("Hello"), _post("Hello again")
+    blog.refresh()
+    sq = execute_search(index="blog", query={"match_all": {}})
+    assert sq.total_hits == 2
+    for obj in Post.objects.from_search_query(sq):
+        assert obj.search_score > 0
+    ranks = {obj.pk: obj.search_rank for obj in Post.objects.from_search_query(sq)}
+    assert set(ranks) == {first.pk, second.pk}
+    assert sorted(ranks.values()) == [1, 2]
+
+
+def test_the_readmes_partial_update_with_the_index_first(blog: Any) -> None:
+    """``obj.update_search_document(index, update_fields=['timestamp'])`` (index positional)."""
+    obj = _post("before")
+    with disable_search_updates():
+        Post.objects.filter(pk=obj.pk).update(views=7)
+    obj.refresh_from_db()
+    obj.update_search_document("blog", update_fields=["views"])
+    assert obj.fetch_search_document("blog")["_source"]["views"] == 7
+    obj.index_search_document("blog")
+    assert obj.as_search_action("blog", "delete")["_op_type"] == "delete"
+    obj.delete_search_document("blog")
+    assert not blog.exists(id=str(obj.pk))
+    # elasticsearch-django 8's code took clean_update_fields(index, update_fields) positionally
+    assert obj.clean_update_fields("blog", ["views", "published"]) == ["views"]
+
+
+def test_update_search_index_without_update_fields_indexes(blog: Any) -> None:
+    """README: 'update' without update_fields "will be changed to index"."""
+    with disable_search_updates():
+        obj = _post("whole document")
+    obj.update_search_index("update", "blog")
+    assert blog.get(id=str(obj.pk))["_source"]["title"] == "whole document"
+    obj.update_search_index("delete")  # index='_all': every index of the model
+    assert not blog.exists(id=str(obj.pk))
