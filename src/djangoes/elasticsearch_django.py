@@ -196,3 +196,20 @@ def bulk_actions(objects: Iterable[Any], index: str, action: str) -> Iterator[di
         raise ValueError("index must be an index name: '_all' is reserved.")
     for obj in objects:
         yield obj.as_search_action(index=index, action=action)
+
+
+#: Names of elasticsearch-django's modules that djangoes does not provide, and what to use.
+_NOT_PROVIDED = {
+    "stopwatch": "it timed the searches: SearchQuery.duration is measured for you",
+    "Search": "use SearchQuery.do_search(index, query, **search_kwargs)",
+    "Count": "use SearchQuery.do_count(index, query)",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """``from djangoes.elasticsearch_django import stopwatch``: an error naming the replacement."""
+    if name in _NOT_PROVIDED:
+        raise RemovedAPIError(
+            f"elasticsearch-django's {name} is not provided by djangoes: {_NOT_PROVIDED[name]}."
+        )
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -196,6 +196,26 @@ def test_set_setting_says_what_to_do_instead(search_settings: Any) -> None:
         set_setting("auto_sync", False)
 
 
+@pytest.mark.parametrize(
+    ("name", "replacement"),
+    [
+        ("stopwatch", "SearchQuery.duration"),
+        ("Search", "SearchQuery.do_search"),
+        ("Count", "SearchQuery.do_count"),
+    ],
+)
+def test_helpers_djangoes_does_not_provide_name_the_replacement(
+    name: str, replacement: str
+) -> None:
+    """``context_managers.stopwatch`` and ``api.Search`` / ``api.Count``, imported from here."""
+    with pytest.raises(RemovedAPIError) as raised:
+        exec(f"from djangoes.elasticsearch_django import {name}", {})
+    assert f"elasticsearch-django's {name} is not provided" in str(raised.value)
+    assert replacement in str(raised.value)
+    with pytest.raises(ImportError, match="cannot import name 'no_such_helper'"):
+        exec("from djangoes.elasticsearch_django import no_such_helper", {})
+
+
 def test_auto_sync_of_an_instance(search_settings: Any) -> None:
     post = Post(title="x")
     assert auto_sync(post) is True
