@@ -446,6 +446,9 @@ def test_deleting_an_index_that_does_not_exist(search_settings: Any) -> None:
     with pytest.raises(CommandError, match="does not exist"):
         _run("delete_search_index", "blog", "-f")
     assert "nothing deleted" in _run("delete_search_index", "blog", "-f", "--missing-ok")
+    # rebuilding a missing index creates it (elasticsearch-django's rebuild went on too)
+    assert "Rebuilt index 'blog'" in _run("rebuild_search_index", "blog", "-f")
+    assert connections["default"].meta.indices.exists_alias(name="blog") is True
 
 
 class CountDocuments(BaseSearchCommand):
