@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 from django.contrib.auth import get_user_model
+from django.db import connection as db_connection
+from django.test.utils import CaptureQueriesContext
 from django.utils.functional import SimpleLazyObject
 
 from djangoes import connections
@@ -95,7 +97,12 @@ def test_hits_come_back_as_objects_in_hit_order(posts: list[Post]) -> None:
 
     # --8<-- [end:objects]
 
-    found = run(main)
+    with CaptureQueriesContext(db_connection) as sql:
+        found = run(main)
+    # the objects in one SQL query (the log row is written by a thread of its own)
+    assert [q["sql"].split(" FROM ")[1].split()[0] for q in sql.captured_queries] == [
+        f'"{Post._meta.db_table}"'
+    ]
     expected = execute_search(
         "blog", {"query": {"match": {"body": "search"}}, "highlight": {"fields": {"body": {}}}}
     )
