@@ -7,6 +7,9 @@
   elasticsearch-py 9, opensearch-py 3).
 * ``compat``: the suite on the oldest supported stack (Django 5.2 on Python
   3.11, elasticsearch-py 8, opensearch-py 2).
+* ``django60``: the suite on Django 6.0 (Python 3.12, elasticsearch-py 9,
+  opensearch-py 3), the middle supported release: ``make django60``, not part
+  of ``make test``.
 * ``cluster``: ``tests/cluster`` on a real three-node OpenSearch 2.19 cluster
   (``tests/engines.py``), nodes stopped and started under load; skipped or,
   under CI, failed like the real-engine lanes.
@@ -30,6 +33,14 @@ from tests import engines
 
 #: Real-engine lanes: lane name -> OpenSearch release.
 REAL_LANES = {"os219": "2.19", "os38": "3.8"}
+
+#: The stack of each lane that has a virtual environment of its own: Python,
+#: Django, elasticsearch-py and opensearch-py, as major[.minor] versions.
+STACKS = {
+    "main": {"Python": "3.13", "Django": "6.1", "elasticsearch": "9", "opensearch-py": "3"},
+    "compat": {"Python": "3.11", "Django": "5.2", "elasticsearch": "8", "opensearch-py": "2"},
+    "django60": {"Python": "3.12", "Django": "6.0", "elasticsearch": "9", "opensearch-py": "3"},
+}
 
 
 def postgres_unavailable() -> str | None:
@@ -57,6 +68,17 @@ def versions(names: tuple[str, ...] = ("Django", "elasticsearch", "opensearch-py
         [f"Python {platform.python_version()}"]
         + [f"{name} {metadata.version(name)}" for name in names]
     )
+
+
+def stack() -> dict[str, str]:
+    """What this interpreter runs, cut to the precision of :data:`STACKS`."""
+    found = {"Python": platform.python_version()}
+    found |= {name: metadata.version(name) for name in ("Django", "elasticsearch", "opensearch-py")}
+    wanted = STACKS["main"]
+    return {
+        name: ".".join(version.split(".")[: wanted[name].count(".") + 1])
+        for name, version in found.items()
+    }
 
 
 def cannot_run(title: str, release: engines.Release) -> int | None:
@@ -103,12 +125,13 @@ def main(argv: list[str]) -> int:
         cannot = cannot_run("Three-node OpenSearch 2.19 cluster", engines.release("2.19"))
         if cannot is not None:
             return cannot
-    elif lane not in {"main", "compat"}:
+    elif lane not in STACKS:
         print(f"unknown lane {lane!r}")
         return 2
     title = {
         "main": "Main",
         "compat": "Compatibility",
+        "django60": "Django 6.0",
         "postgres": "PostgreSQL",
         "cluster": "Three-node OpenSearch 2.19 cluster",
     }[lane]
