@@ -9,8 +9,12 @@ BIN := $(VENV)/bin
 COMPAT := .venv-compat
 STAMP := $(VENV)/.installed
 COMPAT_STAMP := $(COMPAT)/.installed
+# Django 6.0 on Python 3.12 (`make django60`, not part of `make test`)
+DJANGO60_PYTHON ?= $(shell .ci/find-python 3.12)
+DJANGO60 := .venv-django60
+DJANGO60_STAMP := $(DJANGO60)/.installed
 
-.PHONY: test lint types browser unit postgres compat cluster os219 os38 services docs demo demo-opensearch bench clean
+.PHONY: test lint types browser unit postgres compat django60 cluster os219 os38 services docs demo demo-opensearch bench clean
 
 $(STAMP): pyproject.toml requirements/main.txt requirements/dev.txt
 	@test -n "$(PYTHON)" || { echo "Cannot build $(VENV): Python 3.13 is missing (see above)."; exit 1; }
@@ -24,6 +28,13 @@ $(COMPAT_STAMP): pyproject.toml requirements/compat.txt requirements/dev.txt
 	$(COMPAT_PYTHON) -m venv --clear $(COMPAT)
 	$(COMPAT)/bin/pip install -q --upgrade pip
 	$(COMPAT)/bin/pip install -q -e '.[opensearch,embedded,requests,debug-toolbar,celery,async]' -r requirements/dev.txt -r requirements/compat.txt
+	touch $@
+
+$(DJANGO60_STAMP): pyproject.toml requirements/django60.txt requirements/dev.txt
+	@test -n "$(DJANGO60_PYTHON)" || { echo "Cannot build $(DJANGO60): Python 3.12 is missing (see above)."; exit 1; }
+	$(DJANGO60_PYTHON) -m venv --clear $(DJANGO60)
+	$(DJANGO60)/bin/pip install -q --upgrade pip
+	$(DJANGO60)/bin/pip install -q -e '.[opensearch,embedded,requests,debug-toolbar,celery,async]' -r requirements/dev.txt -r requirements/django60.txt
 	touch $@
 
 test: lint types browser unit postgres compat os219 os38 cluster docs
@@ -57,6 +68,12 @@ postgres: $(STAMP)
 
 compat: $(COMPAT_STAMP)
 	$(COMPAT)/bin/python -m tests.lanes compat -- $(COMPAT)/bin/pytest -n 2
+
+# The suite on Django 6.0 (Python 3.12, elasticsearch-py 9, opensearch-py 3): the
+# middle supported release, outside `make test`. DJANGO60_TESTS= runs some tests only.
+DJANGO60_TESTS ?=
+django60: $(DJANGO60_STAMP)
+	$(DJANGO60)/bin/python -m tests.lanes django60 -- $(DJANGO60)/bin/pytest -n 2 $(DJANGO60_TESTS)
 
 # tests/cluster on a real three-node OpenSearch 2.19 cluster (tests/engines.py): one
 # cluster for the lane, its tests one after another (they stop and start nodes).
@@ -102,4 +119,4 @@ bench:  # builds its own environment (.venv-bench): see docs/benchmarks.md
 	python3 -m bench
 
 clean:
-	rm -rf $(VENV) $(COMPAT) build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(COMPAT) $(DJANGO60) build .pytest_cache .mypy_cache .ruff_cache
