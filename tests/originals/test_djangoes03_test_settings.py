@@ -20,8 +20,9 @@ from django.test.utils import override_settings
 
 from djangoes import IndexDoesNotExist, connections
 from djangoes.exceptions import LiveIndexAccessError
+from djangoes.test.mixins import ElasticSearchTestMixin
 from djangoes.test.runner import DiscoverRunner
-from djangoes.test.utils import setup_djangoes, teardown_djangoes, worker_suffix
+from djangoes.test.utils import TestModeRequired, setup_djangoes, teardown_djangoes, worker_suffix
 
 ENGINE = "djangoes.backends.opensearch.SimpleHttpBackend"
 
@@ -185,3 +186,37 @@ def test_a_connection_taken_before_cannot_reach_the_live_index(
     with pytest.raises(LiveIndexAccessError):
         raw_client.index(index="blog_live", id="2", body={"title": "written by a test"})
     assert earlier.client is raw_client  # switched in place: no new client
+
+
+def test_the_test_mixin_creates_and_deletes_the_test_indices(
+    engine_url: str, switch_back: list[Any], settings: Any
+) -> None:
+    """0.3's ``djangoes.test.mixins.ElasticSearchTestMixin``, its four class methods."""
+    settings.ES_SERVERS = {
+        "default": {"HOSTS": [engine_url], "ENGINE": ENGINE, "INDICES": ["blog", "shop"]},
+        "shop": {"HOSTS": [engine_url], "ENGINE": ENGINE, "INDICES": ["shop"]},
+    }
+    settings.ES_INDICES = {"blog": {"NAME": "blog_live"}, "shop": {"NAME": "shop_live"}}
+    with pytest.raises(TestModeRequired, match="Switch to test names first"):
+        ElasticSearchTestMixin.create_connections_indices()
+
+    switch_back.append(setup_djangoes())
+    suffix = worker_suffix()
+    conn = connections["default"]
+    exists = conn.meta.indices.exists_alias
+
+    class SearchTests(ElasticSearchTestMixin):
+        pass
+
+    assert SearchTests.create_connections_indices() == [
+        f"test_blog_live{suffix}",
+        f"test_shop_live{suffix}",
+    ]
+    assert exists(name=f"test_blog_live{suffix}")
+    assert exists(name=f"test_shop_live{suffix}")
+    assert len(SearchTests.delete_connections_indices()) == 2
+    assert not exists(name=f"test_blog_live{suffix}")
+    assert SearchTests.create_connection_indices(connections["shop"]) == [f"test_shop_live{suffix}"]
+    assert not exists(name=f"test_blog_live{suffix}")
+    assert len(SearchTests.delete_connection_indices(connections["shop"])) == 1
+    assert not exists(name=f"test_shop_live{suffix}")
