@@ -87,6 +87,35 @@ def test_searches_and_lines_in_the_0_3_forms(conn: Any) -> None:
     assert result["items"][0]["delete"]["result"] == "deleted"
 
 
+def test_the_other_methods_in_the_0_3_forms(conn: Any) -> None:
+    """msearch, scroll, clear_scroll, delete_by_query, mtermvectors, termvector, search_shards."""
+    conn.bulk(
+        operations=[{"index": {"_id": "1"}}, {"title": "red apple", "tag": "fruit"},
+                    {"index": {"_id": "2"}}, {"title": "green pear", "tag": "fruit"},
+                    {"index": {"_id": "3"}}, {"title": "blue car", "tag": "car"}],
+        refresh=True,
+    )  # fmt: skip
+    lines = [{}, {"query": {"match": {"title": "apple"}}}, {}, {"query": {"match_all": {}}}]
+    found = _call(lambda: conn.msearch(lines, None, "entry"), "msearch(body, index, doc_type)")
+    assert [r["hits"]["total"]["value"] for r in found["responses"]] == [1, 3]
+    page = conn.search(query={"match_all": {}}, size=2, scroll="1m")
+    rest = conn.scroll(page["_scroll_id"], scroll="1m")  # scroll(scroll_id), no warning
+    assert len(page["hits"]["hits"]) + len(rest["hits"]["hits"]) == 3
+    assert conn.clear_scroll(rest["_scroll_id"])["succeeded"] is True
+    vectors = _call(lambda: conn.termvector("entry", "1", {"fields": ["title"]}), "termvectors")
+    assert set(vectors["term_vectors"]["title"]["terms"]) == {"red", "apple"}
+    many = _call(lambda: conn.mtermvectors("entry", {"ids": ["1", "2"]}), "doc_type is ignored")
+    assert [d["_id"] for d in many["docs"]] == ["1", "2"]
+    shards = _call(lambda: conn.search_shards("entry"), "doc_type is ignored")
+    assert shards["shards"]
+    deleted = _call(
+        lambda: conn.delete_by_query("entry", {"query": {"term": {"tag": "car"}}}, refresh=True),
+        "doc_type is ignored",
+    )
+    assert deleted["deleted"] == 1
+    assert conn.count()["count"] == 2
+
+
 def test_the_guides_create_form_warns_which_way_it_is_read(conn: Any) -> None:
     created = _call(lambda: conn.create("c1", {"name": "shoes"}), "read as create(id, document)")
     assert created["_id"] == "c1"

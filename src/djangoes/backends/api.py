@@ -327,8 +327,13 @@ def _explain_form(args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[str, 
 
 
 def _lines_form(args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[str, ...] | None:
-    """``mget``/``bulk``/``msearch``/``mtermvectors(body, index, doc_type)`` of 0.3."""
+    """``mget``/``bulk``/``msearch(body, index, doc_type)`` of 0.3."""
     return ("body", "index", "doc_type") if len(args) > 1 else None
+
+
+def _doc_type_first_form(args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """``mtermvectors(doc_type[, body])`` of 0.3; ``mtermvectors(body)`` is today's."""
+    return ("doc_type", "body") if args and isinstance(args[0], str) else None
 
 
 _LEGACY_FORMS: dict[str, Any] = {
@@ -340,8 +345,10 @@ _LEGACY_FORMS: dict[str, Any] = {
     "exists": _get_form,
     "get_source": _get_form,
     "explain": _explain_form,
+    # termvector(doc_type, id[, body]) of 0.3 has the shape of its explain
+    "termvectors": _explain_form,
     "mget": _lines_form,
     "bulk": _lines_form,
     "msearch": _lines_form,
-    "mtermvectors": _lines_form,
+    "mtermvectors": _doc_type_first_form,
 }
