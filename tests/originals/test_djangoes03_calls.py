@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from djangoes import connection, connections
-from djangoes.exceptions import NotFoundError, RemovedAPIError
+from djangoes.exceptions import BadRequestError, NotFoundError, RemovedAPIError
 
 
 def _call(function: Callable[[], Any], match: str) -> Any:
@@ -106,6 +106,17 @@ def test_the_other_methods_in_the_0_3_forms(conn: Any) -> None:
     assert set(vectors["term_vectors"]["title"]["terms"]) == {"red", "apple"}
     many = _call(lambda: conn.mtermvectors("entry", {"ids": ["1", "2"]}), "doc_type is ignored")
     assert [d["_id"] for d in many["docs"]] == ["1", "2"]
+    template = {"source": {"query": {"match": {"title": "{{word}}"}}}, "params": {"word": "pear"}}
+
+    def search_template() -> Any:
+        try:
+            return conn.search_template("entry", template)
+        except BadRequestError as exc:  # the emulator has no search templates
+            assert "/blog_public/_search/template" in str(exc)  # noqa: PT017 - sent, and where
+            return None
+
+    templated = _call(search_template, "doc_type is ignored")
+    assert templated is None or [h["_id"] for h in templated["hits"]["hits"]] == ["2"]
     shards = _call(lambda: conn.search_shards("entry"), "doc_type is ignored")
     assert shards["shards"]
     deleted = _call(
