@@ -162,6 +162,27 @@ def test_in_search_queryset_db_alias_is_where_membership_is_read(search_settings
     assert Post.objects.in_search_queryset(post.pk, index="blog") is True
 
 
+def test_the_readmes_connections_a_url_and_a_cloud_id(settings: Any) -> None:
+    """``'default': getenv('ELASTICSEARCH_URL')`` and ``'backup': {'cloud_id': ...}`` (8.2+)."""
+    import base64
+
+    cloud_id = "backup:" + base64.b64encode(b"es.example.io$abc123$def456").decode()
+    del settings.ES_SERVERS, settings.ES_INDICES
+    settings.SEARCH_SETTINGS = {
+        "connections": {
+            "default": "http://search.example:9200",
+            "backup": {"cloud_id": cloud_id, "api_key": "k"},
+        },
+        "indexes": {"blog": {"models": ["testapp.Post"]}},
+        "settings": {"chunk_size": 500, "page_size": 25, "auto_sync": True},
+    }
+    assert connections.settings.errors == []
+    assert connections["default"].server["HOSTS"] == ["http://search.example:9200"]
+    assert get_connection_string("default") == "http://search.example:9200"
+    node = next(iter(get_client("backup").transport.node_pool.all())).config
+    assert (node.scheme, node.host, node.port) == ("https", "abc123.es.example.io", 443)
+
+
 def test_include_source_false_leaves_documents_out_of_hits(blog: Any) -> None:
     _post("Searching with Django")
     blog.refresh()
