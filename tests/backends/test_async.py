@@ -19,6 +19,7 @@ from asgiref.sync import async_to_sync
 from djangoes import connections
 from djangoes.exceptions import (
     ConfigurationError,
+    ConflictError,
     ConnectionError,
     IndexDoesNotExist,
     NotFoundError,
@@ -85,6 +86,35 @@ def test_updates_deletes_and_bulk(es_config: dict[str, Any]) -> None:
         )
 
     assert run(main) == ({"title": "one", "views": 7}, False, "one")
+
+
+def test_create_refresh_msearch_and_by_query(es_config: dict[str, Any]) -> None:
+    connections["default"].create_indices()
+
+    async def main() -> tuple[Any, ...]:
+        conn = connections["default"]
+        for i in range(5):
+            await conn.acreate(
+                id=str(i), document={"title": f"doc {i}", "tag": "even" if i % 2 == 0 else "odd"}
+            )
+        with pytest.raises(ConflictError):  # create: only a new id
+            await conn.acreate(id="1", document={"title": "again"})
+        await conn.arefresh()
+        responses = (await conn.amsearch(
+            searches=[{}, {"query": {"term": {"tag": "odd"}}}, {}, {"query": {"match_all": {}}}]
+        ))["responses"]  # fmt: skip
+        updated = await conn.aupdate_by_query(query={"term": {"tag": "odd"}}, refresh=True)
+        deleted = await conn.adelete_by_query(query={"term": {"tag": "odd"}}, refresh=True)
+        return (
+            [r["hits"]["total"]["value"] for r in responses],
+            updated["updated"],
+            deleted["deleted"],
+            (await conn.acount())["count"],
+            (await conn.aget(id="1"))["_source"] if await conn.aexists(id="1") else None,
+        )
+
+    assert run(main) == ([2, 5], 2, 2, 3, None)
+    assert connections["default"].get(id="0")["_source"] == {"title": "doc 0", "tag": "even"}
 
 
 def test_errors_are_djangoes_errors(es_config: dict[str, Any]) -> None:
