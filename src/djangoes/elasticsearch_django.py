@@ -189,12 +189,18 @@ def bulk_actions(objects: Iterable[Any], index: str, action: str) -> Iterator[di
     """The bulk helper actions of ``objects`` (``as_search_action``) for ``index``.
 
     Raises ValueError for ``index='_all'`` (a real index is needed) and for an
-    unknown ``action``. An object that fails to build its action raises (it
-    was logged and skipped: a document then went missing unnoticed).
+    unknown ``action``, TypeError for an object that is not a search document.
+    An object that fails to build its action raises (it was logged and
+    skipped: a document then went missing unnoticed).
     """
     if index == "_all":
         raise ValueError("index must be an index name: '_all' is reserved.")
     for obj in objects:
+        if not hasattr(obj, "as_search_action"):
+            raise TypeError(
+                f"bulk_actions() takes objects of models with SearchDocumentMixin; got "
+                f"{obj!r} ({type(obj).__name__}). Pass the objects of the index's models."
+            )
         yield obj.as_search_action(index=index, action=action)
 
 
