@@ -184,6 +184,22 @@ def test_the_readmes_connections_a_url_and_a_cloud_id(settings: Any) -> None:
     assert (node.scheme, node.host, node.port) == ("https", "abc123.es.example.io", 443)
 
 
+def test_retry_on_conflict_and_the_partial_strategy_reach_the_update(blog: Any) -> None:
+    post = _post("partial", views=1)
+    search_settings = dict(settings.SEARCH_SETTINGS)
+    search_settings["settings"] = {**ALL_SETTINGS, "update_strategy": UPDATE_STRATEGY_PARTIAL}
+    with override_settings(SEARCH_SETTINGS=search_settings, DEBUG=True):
+        conn = connections["default"]
+        conn.reset_queries()
+        with disable_search_updates():
+            Post.objects.filter(pk=post.pk).update(views=5)
+        post.update_search_document("blog", update_fields=["views"])
+        [bulk] = [q for q in conn.queries if q["path"].split("?")[0].endswith("/_bulk")]
+    action, document = (json.loads(line) for line in bulk["body"].splitlines())
+    assert action["update"]["retry_on_conflict"] == 2
+    assert document == {"doc": {"views": 5}}
+
+
 def test_include_source_false_leaves_documents_out_of_hits(blog: Any) -> None:
     _post("Searching with Django")
     blog.refresh()
