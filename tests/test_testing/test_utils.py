@@ -7,10 +7,11 @@ plain HTTP (``raw_engine``), not through the code under test.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 from typing import Any
 
 import pytest
-from django.test import runner as django_runner
 from osmem_server import OsmemServer
 
 from djangoes import connection, connections
@@ -94,23 +95,71 @@ def test_a_suffix_that_would_make_invalid_names_is_refused(suffix: str) -> None:
     assert connections.test_names is None
 
 
-def test_worker_suffix_comes_from_xdist_and_from_django_parallel_workers(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The variables are set by hand here; test_runner / test_pytest_plugin run real workers."""
+def test_worker_suffix_comes_from_the_xdist_worker_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The variable is set by hand here; test_pytest_plugin runs real xdist workers."""
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
-    monkeypatch.setattr(django_runner, "_worker_id", 0)
-    assert worker_suffix() == ""
+    assert worker_suffix() == ""  # this process was not started by multiprocessing
 
     monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw3")
     assert worker_suffix() == "_gw3"
 
-    monkeypatch.delenv("PYTEST_XDIST_WORKER")
-    monkeypatch.setattr(django_runner, "_worker_id", 2)
-    assert worker_suffix() == "_2"
-
     monkeypatch.setenv("PYTEST_XDIST_WORKER", "GW 1")  # free text: made a valid name
-    assert worker_suffix() == "_gw_1_2"
+    assert worker_suffix() == "_gw_1"
+
+
+def _name_and_suffix(queue: Any = None) -> tuple[str, str, int]:
+    """Run in a child process: its name, its worker suffix, its pid."""
+    found = (multiprocessing.current_process().name, worker_suffix(), os.getpid())
+    if queue is not None:
+        queue.put(found)
+    return found
+
+
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_worker_suffix_numbers_the_processes_multiprocessing_starts(
+    monkeypatch: pytest.MonkeyPatch, start_method: str
+) -> None:
+    """As Django's --parallel workers are started; test_runner runs real Django workers."""
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    context = multiprocessing.get_context(start_method)
+    queue = context.Queue()
+    workers = [context.Process(target=_name_and_suffix, args=(queue,)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    seen = {name: suffix for name, suffix, _ in (queue.get(timeout=60) for _ in workers)}
+    for worker in workers:
+        worker.join(timeout=60)
+
+    # Each child has its number among its parent's children ("SpawnProcess-7": "_7").
+    assert seen == {worker.name: "_" + worker.name.rsplit("-", 1)[1] for worker in workers}
+    assert len(set(seen.values())) == 2
+
+    # Pool workers, which Django's are, the same way.
+    with context.Pool(1) as pool:
+        name, suffix, _ = pool.apply(_name_and_suffix)
+    assert "PoolWorker" in name
+    assert suffix == "_" + name.rsplit("-", 1)[1]
+
+    # Both numbers in an xdist worker that starts processes of its own.
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw2")
+    with context.Pool(1) as pool:
+        name, suffix, _ = pool.apply(_name_and_suffix)
+    assert suffix == "_gw2_" + name.rsplit("-", 1)[1]
+
+
+def test_a_process_named_by_its_creator_is_told_apart_by_its_pid(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_name_and_suffix, args=(queue,), name="indexer")
+    child.start()
+    name, suffix, pid = queue.get(timeout=60)
+    child.join(timeout=60)
+    assert name == "indexer"
+    assert suffix == f"_{pid}"
+    assert pid != os.getpid()
 
 
 @pytest.mark.usefixtures("blog_settings")

@@ -36,13 +36,17 @@ def _init_worker(*args: Any, **kwargs: Any) -> None:
     own and differ between its versions.
     """
     django_runner.ParallelTestSuite.init_worker(*args, **kwargs)
-    # Django numbered this worker just above (django.test.runner._worker_id);
-    # a forked worker inherited the parent's names, a spawned one has none.
+    # A forked worker inherited the parent's names, a spawned one has none:
+    # the names of this worker (worker_suffix() numbers the worker processes).
     setup_djangoes(worker_suffix())
 
 
 class ParallelTestSuite(django_runner.ParallelTestSuite):
-    """Django's parallel suite, with test index names of their own in each worker."""
+    """Django's parallel suite, with test index names of their own in each worker.
+
+    ``init_worker`` is the worker initializer Django's ``ParallelTestSuite``
+    keeps as a class attribute for subclasses to replace.
+    """
 
     init_worker = _init_worker
 

@@ -12,7 +12,7 @@ request that targets a live index name with
 
 Parallel runs get one set of names per worker process: a pytest-xdist worker
 adds its id (``test_blog_gw0``), a worker of ``manage.py test --parallel``
-its number (``test_blog_1``); see :func:`worker_suffix`.
+its number among the run's workers (``test_blog_1``); see :func:`worker_suffix`.
 
 The test indices themselves are created with :func:`create_test_indices` and
 removed with :func:`delete_test_indices`, by the lifecycle code behind
@@ -25,13 +25,12 @@ outside test mode, so they can never touch a live index.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import re
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Literal
-
-from django.test import runner as django_runner
 
 from djangoes import connections
 from djangoes.conf import index_name_error
@@ -83,9 +82,9 @@ def worker_suffix() -> str:
     """The suffix that keeps this process's test indices apart from other workers'.
 
     Returns ``'_gw0'`` in pytest-xdist worker ``gw0`` (``PYTEST_XDIST_WORKER``),
-    ``'_1'`` in the first worker of ``manage.py test --parallel`` (Django
-    numbers its workers in ``django.test.runner._worker_id``), both joined in
-    the unlikely case of both, and ``''`` in a single test process.
+    ``'_1'``, ``'_2'``... in the worker processes of ``manage.py test
+    --parallel`` (their number among the processes the run started), both
+    joined in the unlikely case of both, and ``''`` in a single test process.
     """
     suffix = ""
     xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
@@ -93,19 +92,36 @@ def worker_suffix() -> str:
         # Index names are lower case with few allowed characters; xdist ids
         # ("gw0") already are, but the variable is free text.
         suffix += "_" + _UNSAFE_SUFFIX_CHARS.sub("_", xdist_worker.lower())
-    django_worker = _django_worker_id()
-    if django_worker:
-        suffix += f"_{django_worker}"
+    number = _process_number()
+    if number:
+        suffix += f"_{number}"
     return suffix
 
 
-def _django_worker_id() -> int:
-    """Django's number for this ``--parallel`` worker process (0 outside one)."""
+#: The end of the name multiprocessing gives a process it numbers:
+#: ``Process-N1:...:Nk``, Nk its rank among its parent's children.
+_PROCESS_NUMBER = re.compile(r"-(\d+(?::\d+)*)$")
 
-    # A private module global, but the only place Django records it; read it
-    # defensively so that a future rename degrades to "no suffix".
-    worker_id = getattr(django_runner, "_worker_id", 0)
-    return worker_id if isinstance(worker_id, int) else 0
+
+def _process_number() -> str:
+    """This process's number among those its parent started with :mod:`multiprocessing`.
+
+    Django's ``--parallel`` workers are such processes, forked or spawned:
+    ``'1'``, ``'2'``... for the workers of one run (``'1_2'`` for the second
+    child of the first, should one start its own). ``''`` in a process not
+    started by multiprocessing (a plain test run, a pytest-xdist worker).
+    A process its creator gave a name of its own is told apart by its
+    process id.
+
+    Only public :mod:`multiprocessing` API: :func:`~multiprocessing.parent_process`
+    and the documented default name of a process.
+    """
+    if multiprocessing.parent_process() is None:
+        return ""
+    found = _PROCESS_NUMBER.search(multiprocessing.current_process().name)
+    if found is None:
+        return str(os.getpid())
+    return found.group(1).replace(":", "_")
 
 
 def _check_suffix(suffix: str) -> None:

@@ -1,7 +1,7 @@
 # ruff: noqa: PT009, PT027  (a Django project: its tests use unittest assertions)
 """Tests of the sample project: index model rows, search them, touch a live index.
 
-Each test appends what it saw (process, Django worker number, index names) to
+Each test appends what it saw (process, index names) to
 the JSON-lines file named by ``RUNNERPROJECT_REPORT``, for the test that runs
 this project to check. With ``RUNNERPROJECT_WORKERS=N``, the first test of
 each class waits until N processes have reported, so that ``--parallel N``
@@ -11,8 +11,6 @@ really spreads the classes over N workers.
 import json
 import os
 import time
-
-from django.test import runner as django_runner
 
 from djangoes import connection, connections
 from djangoes.exceptions import LiveIndexAccessError
@@ -25,7 +23,6 @@ def report(test, **extra):
     entry = {
         "test": test.id(),
         "pid": os.getpid(),
-        "worker": django_runner._worker_id,
         "index_names": connection.index_names,
         "indices": connection.indices,
         "suffix": connections.test_names.suffix if connections.test_names else None,
