@@ -115,7 +115,9 @@ def _name_and_suffix(queue: Any = None) -> tuple[str, str, int]:
     return found
 
 
-@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+# Not "fork" in this multi-threaded process (a child could inherit a held
+# lock); forkserver forks as Django's fork workers are, from a single thread.
+@pytest.mark.parametrize("start_method", ["forkserver", "spawn"])
 def test_worker_suffix_numbers_the_processes_multiprocessing_starts(
     monkeypatch: pytest.MonkeyPatch, start_method: str
 ) -> None:
@@ -140,9 +142,10 @@ def test_worker_suffix_numbers_the_processes_multiprocessing_starts(
     assert "PoolWorker" in name
     assert suffix == "_" + name.rsplit("-", 1)[1]
 
-    # Both numbers in an xdist worker that starts processes of its own.
+    # Both numbers in an xdist worker that starts processes of its own (spawned:
+    # a forkserver's children have the environment the server started with).
     monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw2")
-    with context.Pool(1) as pool:
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
         name, suffix, _ = pool.apply(_name_and_suffix)
     assert suffix == "_gw2_" + name.rsplit("-", 1)[1]
 
@@ -151,7 +154,7 @@ def test_a_process_named_by_its_creator_is_told_apart_by_its_pid(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
     queue = context.Queue()
     child = context.Process(target=_name_and_suffix, args=(queue,), name="indexer")
     child.start()
