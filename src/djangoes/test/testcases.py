@@ -11,9 +11,12 @@ write::
 and the same for ``SimpleTestCase`` and ``TransactionTestCase``. Before each
 test, the test indices of every connection are created with their
 ``SETTINGS`` and test ``ALIASES``; after it, they are deleted, so each test
-starts from empty indices. This happens in Django's own per-test hooks, not in
-``setUp``/``tearDown``: a ``setUp`` that does not call ``super()`` changes
-nothing.
+starts from empty indices. They are created before Django sets up the
+database for the test (fixtures, ``available_apps``, ``setUpTestData``) and
+deleted after Django's teardown: for the first test of a class in
+``setUpClass``, before Django's class set-up (which may already set up that
+test's database), for the others when the test is called, before Django's own
+set-up. A ``setUp`` that does not call ``super()`` changes nothing.
 
 The test cases switch the connections to their test names for the class when
 no one has done it yet (a project whose ``TEST_RUNNER`` is not djangoes', a
@@ -25,14 +28,17 @@ test run by pytest without the plugin), and switch back afterwards. Under
     class SearchTests(TestCase):
         es_connections = ["default"]
 
-Documents indexed in ``setUpTestData`` do not survive: the indices are
-recreated for every test. Index them in ``setUp`` (or in the test).
+Documents indexed in ``setUpTestData`` do not survive the first test: the
+indices are recreated for every test. Index them in ``setUp`` (or in the test).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from typing import TYPE_CHECKING, Any, ClassVar
+import sys
+import unittest
+import weakref
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, ClassVar
 
 from django.test import testcases as django_testcases
 
@@ -50,17 +56,8 @@ if TYPE_CHECKING:
 else:
     _MixinBase = object
 
-
-def _create_indices_then_pre_setup(target: Any) -> None:
-    """Create the test indices, then run Django's pre-setup (``target``: class or instance)."""
-    cls: type[DjangoesTestMixin] = target if isinstance(target, type) else type(target)
-    create_test_indices(cls.es_connections)
-    try:
-        super(DjangoesTestMixin, target)._pre_setup()
-    except BaseException:
-        # Django skips _post_teardown when _pre_setup fails: clean up here.
-        delete_test_indices(cls.es_connections)
-        raise
+#: Test case classes whose set-up created the indices for their next test.
+_INDICES_READY: weakref.WeakSet[type] = weakref.WeakSet()
 
 
 class DjangoesTestMixin(_MixinBase):
@@ -74,28 +71,55 @@ class DjangoesTestMixin(_MixinBase):
 
     @classmethod
     def setUpClass(cls) -> None:
-        """Switch to test names if nobody has (undone after the class), then Django's set-up."""
+        """Test names if nobody switched, the first test's indices, then Django's set-up."""
         names = ensure_test_names()
         names.__enter__()
         # Class cleanups run last-in first-out, also when setUpClass fails half-way.
         cls.addClassCleanup(names.__exit__, None, None, None)
-        # Django 5.2 runs a TransactionTestCase's first _pre_setup in
-        # setUpClass; when that test is then skipped, or setUpClass fails
-        # after it, no _post_teardown deletes what it created.
+        # Whatever happens to the tests (all skipped, a failing class set-up).
         cls.addClassCleanup(delete_test_indices, cls.es_connections)
+        cls.addClassCleanup(_INDICES_READY.discard, cls)
+        # Django's class set-up may set up the database of the first test
+        # (TransactionTestCase does; setUpTestData may index): its indices first.
+        _INDICES_READY.discard(cls)
+        create_test_indices(cls.es_connections)
+        _INDICES_READY.add(cls)
         super().setUpClass()
 
-    # A classmethod like Django's (TransactionTestCase also calls it from setUpClass).
-    _pre_setup: Any = classmethod(_create_indices_then_pre_setup)
+    def __call__(self, result: unittest.TestResult | None = None) -> None:
+        """Fresh test indices around the whole test, Django's set-up and teardown included."""
+        self._djangoes_around(lambda: super(DjangoesTestMixin, self).__call__(result), result)
 
-    def _post_teardown(self) -> None:
-        """Django's post-teardown, then delete the test indices (whatever happened)."""
-        # Not in django-stubs (a private hook), hence the untyped access.
-        django_post_teardown: Any = super()._post_teardown  # type: ignore[misc]
-        try:
-            django_post_teardown()
-        finally:
-            delete_test_indices(self.es_connections)
+    def debug(self) -> None:
+        """As :meth:`__call__`, without catching the errors (unittest's ``debug()``)."""
+        self._djangoes_around(super().debug, None)
+
+    def _djangoes_around(self, run: Callable[[], None], result: unittest.TestResult | None) -> None:
+        """``run()`` the test on fresh indices; errors of ours go to ``result`` as Django's do."""
+        aliases = self.es_connections
+        # The class's names when setUpClass ran; else (a skipped class, a test
+        # called on its own) test names for this test.
+        with ensure_test_names():
+            try:
+                if type(self) in _INDICES_READY:
+                    _INDICES_READY.discard(type(self))
+                else:
+                    create_test_indices(aliases)
+            except Exception:
+                # Nothing left behind: create_test_indices undoes a partial set.
+                if result is None:
+                    raise
+                result.addError(self, sys.exc_info())
+                return
+            try:
+                run()
+            finally:
+                try:
+                    delete_test_indices(aliases)
+                except Exception:
+                    if result is None:
+                        raise
+                    result.addError(self, sys.exc_info())
 
 
 class SimpleTestCase(DjangoesTestMixin, django_testcases.SimpleTestCase):
