@@ -167,6 +167,24 @@ def test_indices_are_deleted_when_every_test_is_skipped(
     assert connections.test_names is None
 
 
+@pytest.mark.parametrize("base", CASES, ids=lambda case: case.__name__)
+def test_a_skipped_class_leaves_nothing_behind(base: type[Any], raw_engine: RawEngine) -> None:
+    """unittest runs no setUpClass for a skipped class, but still calls its tests."""
+
+    @unittest.skip("on purpose")
+    class SearchTests(base):  # type: ignore[misc,valid-type]
+        databases: set[str] = set()
+
+        def test_skipped(self) -> None:
+            raise AssertionError("never runs")
+
+    result = run(SearchTests)
+    assert len(result.skipped) == 1
+    assert result.wasSuccessful(), problems(result)
+    assert raw_engine.index_names() == []
+    assert connections.test_names is None
+
+
 # -- before Django's database set-up, after its teardown ---------------------------
 
 
