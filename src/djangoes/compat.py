@@ -103,6 +103,10 @@ def translate_search_settings(raw: object, problems: list[Problem]) -> Translate
             )
             continue
         result.options[option] = value
+    chunk_size = result.options.get("CHUNK_SIZE")
+    if isinstance(chunk_size, int) and not isinstance(chunk_size, bool) and chunk_size >= 1:
+        # elasticsearch-django's chunk_size was the bulk helper's: documents per request
+        result.options["BULK_DOCUMENTS"] = chunk_size
     return result
 
 

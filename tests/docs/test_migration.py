@@ -90,8 +90,8 @@ def test_search_settings_and_what_they_become_agree(monkeypatch: pytest.MonkeyPa
     assert from_search_settings.servers == from_djangoes.servers
     assert from_search_settings.indices["blog"]["MODELS"] == ["testapp.Post"]
     assert from_search_settings.indices == from_djangoes.indices
-    for option in ("CHUNK_SIZE", "AUTO_SYNC", "NEVER_AUTO_SYNC"):
+    for option in ("CHUNK_SIZE", "BULK_DOCUMENTS", "AUTO_SYNC", "NEVER_AUTO_SYNC"):
         assert getattr(from_search_settings.options, option) == getattr(
             from_djangoes.options, option
         )
-    assert from_djangoes.options.CHUNK_SIZE == 500
+    assert (from_djangoes.options.CHUNK_SIZE, from_djangoes.options.BULK_DOCUMENTS) == (500, 500)

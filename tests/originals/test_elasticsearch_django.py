@@ -200,6 +200,20 @@ def test_retry_on_conflict_and_the_partial_strategy_reach_the_update(blog: Any) 
     assert document == {"doc": {"views": 5}}
 
 
+def test_chunk_size_is_the_size_of_the_bulk_requests(blog: Any) -> None:
+    with disable_search_updates():
+        for n in range(5):
+            _post(f"post {n}")
+    search_settings = dict(settings.SEARCH_SETTINGS)
+    search_settings["settings"] = {**ALL_SETTINGS, "chunk_size": 2}
+    with override_settings(SEARCH_SETTINGS=search_settings, DEBUG=True):
+        conn = connections["default"]
+        conn.reset_queries()
+        assert update_index("blog").indexed == 5
+        bulks = [q for q in conn.queries if q["path"].split("?")[0].endswith("/_bulk")]
+    assert [len(q["body"].splitlines()) // 2 for q in bulks] == [2, 2, 1]
+
+
 def test_include_source_false_leaves_documents_out_of_hits(blog: Any) -> None:
     _post("Searching with Django")
     blog.refresh()
