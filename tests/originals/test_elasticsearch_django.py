@@ -211,7 +211,7 @@ def test_chunk_size_is_the_size_of_the_bulk_requests(blog: Any) -> None:
         conn.reset_queries()
         assert update_index("blog").indexed == 5
         bulks = [q for q in conn.queries if q["path"].split("?")[0].endswith("/_bulk")]
-    assert [len(q["body"].splitlines()) // 2 for q in bulks] == [2, 2, 1]
+    assert sorted(len(q["body"].splitlines()) // 2 for q in bulks) == [1, 2, 2]
 
 
 def test_include_source_false_leaves_documents_out_of_hits(blog: Any) -> None:
