@@ -142,9 +142,11 @@ def _write(rows: list[tuple[str, SearchQuery]]) -> None:
                 exc_info=True,
             )
         for row in objects:
+            row.pk = None  # a key the refused batch gave it (rolled back, so no row has it)
             try:
                 row.save(using=alias, force_insert=True)
             except DatabaseError:
+                row.pk = None  # nothing was written
                 logger.exception(
                     "A query log row of index %r could not be written (search terms %r).",
                     row.index,
