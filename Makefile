@@ -16,26 +16,24 @@ DJANGO60_STAMP := $(DJANGO60)/.installed
 
 .PHONY: test lint types browser unit postgres compat django60 cluster os219 os38 services docs demo demo-opensearch bench clean
 
-$(STAMP): pyproject.toml requirements/main.txt requirements/dev.txt
-	@test -n "$(PYTHON)" || { echo "Cannot build $(VENV): Python 3.13 is missing (see above)."; exit 1; }
-	$(PYTHON) -m venv --clear $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[opensearch,embedded,requests,debug-toolbar,celery,async]' -r requirements/dev.txt -r requirements/main.txt
+# $(call venv,PYTHON,DIR,VERSION,REQUIREMENTS): the environment DIR with djangoes and its extras.
+EXTRAS := opensearch,embedded,requests,debug-toolbar,celery,async
+define venv
+	@test -n "$(1)" || { echo "Cannot build $(2): Python $(3) is missing (see above)."; exit 1; }
+	$(1) -m venv --clear $(2)
+	$(2)/bin/pip install -q --upgrade pip
+	$(2)/bin/pip install -q -e '.[$(EXTRAS)]' -r requirements/dev.txt -r $(4)
 	touch $@
+endef
+
+$(STAMP): pyproject.toml requirements/main.txt requirements/dev.txt
+	$(call venv,$(PYTHON),$(VENV),3.13,requirements/main.txt)
 
 $(COMPAT_STAMP): pyproject.toml requirements/compat.txt requirements/dev.txt
-	@test -n "$(COMPAT_PYTHON)" || { echo "Cannot build $(COMPAT): Python 3.11 is missing (see above)."; exit 1; }
-	$(COMPAT_PYTHON) -m venv --clear $(COMPAT)
-	$(COMPAT)/bin/pip install -q --upgrade pip
-	$(COMPAT)/bin/pip install -q -e '.[opensearch,embedded,requests,debug-toolbar,celery,async]' -r requirements/dev.txt -r requirements/compat.txt
-	touch $@
+	$(call venv,$(COMPAT_PYTHON),$(COMPAT),3.11,requirements/compat.txt)
 
 $(DJANGO60_STAMP): pyproject.toml requirements/django60.txt requirements/dev.txt
-	@test -n "$(DJANGO60_PYTHON)" || { echo "Cannot build $(DJANGO60): Python 3.12 is missing (see above)."; exit 1; }
-	$(DJANGO60_PYTHON) -m venv --clear $(DJANGO60)
-	$(DJANGO60)/bin/pip install -q --upgrade pip
-	$(DJANGO60)/bin/pip install -q -e '.[opensearch,embedded,requests,debug-toolbar,celery,async]' -r requirements/dev.txt -r requirements/django60.txt
-	touch $@
+	$(call venv,$(DJANGO60_PYTHON),$(DJANGO60),3.12,requirements/django60.txt)
 
 test: lint types browser unit postgres compat os219 os38 cluster docs
 
