@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from djangoes.backends.abstracts import Base
 
 __all__ = [
+    "CUT",
     "MAX_ID_BYTES",
     "Action",
     "Limits",
@@ -124,6 +125,11 @@ class Action:
         return None
 
 
+#: Not an action: a mark in the actions given to :func:`requests` or :func:`write`
+#: that ends the request being filled (it is sent without waiting for more).
+CUT = Action("index", "", "")
+
+
 @dataclass
 class Outcome:
     """What became of one action.
@@ -191,12 +197,18 @@ def requests(actions: Iterable[Action], limits: Limits) -> Iterator[list[Action]
     """``actions`` in groups that fit in one request, in order.
 
     A group is cut before an action that would take it over ``max_bytes`` or
-    ``max_actions``; an action over ``max_bytes`` by itself is a group of one.
-    Reads ``actions`` lazily: a group is yielded as soon as it is full.
+    ``max_actions``, and at a :data:`CUT`; an action over ``max_bytes`` by
+    itself is a group of one. Reads ``actions`` lazily: a group is yielded as
+    soon as it is full.
     """
     group: list[Action] = []
     size = 0
     for action in actions:
+        if action is CUT:
+            if group:
+                yield group
+                group, size = [], 0
+            continue
         length = len(action.lines)
         if group and (
             len(group) >= limits.max_actions
@@ -222,7 +234,7 @@ def write(conn: Base, actions: Iterable[Action], limits: Limits) -> Iterator[Out
 
     def sendable() -> Iterator[Action]:
         for action in actions:
-            if action.refusal() is None:
+            if action is CUT or action.refusal() is None:
                 yield action
             else:
                 refused.append(action)

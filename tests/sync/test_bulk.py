@@ -77,6 +77,14 @@ def test_requests_never_exceed_the_byte_cap_nor_the_count(conn: Base, proxy: Fau
     assert len(stored(conn)) == 41
 
 
+def test_a_cut_ends_the_request_being_filled() -> None:
+    actions = documents(10)
+    marked = [*actions[:3], bulk.CUT, bulk.CUT, *actions[3:], bulk.CUT]
+    groups = list(bulk.requests(marked, limits(max_actions=4)))
+    assert [len(group) for group in groups] == [3, 4, 3]
+    assert [action for group in groups for action in group] == actions
+
+
 def test_an_id_no_engine_accepts_is_refused_before_sending(conn: Base, proxy: FaultProxy) -> None:
     actions = documents(3)
     actions[1].id = "é" * 257  # 514 bytes
