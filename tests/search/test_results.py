@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import models, transaction
 
 from djangoes.backends.abstracts import Base
 from djangoes.exceptions import ConfigurationError
@@ -227,3 +227,31 @@ def test_from_a_save_to_a_search_to_the_objects(blog_index: Base, settings: Any)
     body = {"query": {"match": {"title": "django"}}, "sort": [{"views": "desc"}]}
     sq = execute_search("blog", body)
     assert [obj.pk for obj in Post.objects.from_search_query(sq)] == [second.pk, first.pk]
+
+
+@pytest.mark.postgres
+def test_ranks_and_scores_are_given_in_python_unless_sql_needs_them(posts: list[Post]) -> None:
+    """Evaluated as built, the page reads its rows alone (the ``pk__in`` query) and ranks
+    them in Python; chained onto, the annotations are SQL as before: the same answers."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sq = execute_search("blog", {"query": {"match": {"body": "search django"}}})
+    with CaptureQueriesContext(connection) as plain:
+        objects = list(Post.objects.from_search_query(sq))
+    assert "CASE" not in plain.captured_queries[0]["sql"].upper()
+    assert "ORDER BY" not in plain.captured_queries[0]["sql"].upper()
+    expected = [(str(obj.pk), obj.search_rank, obj.search_score) for obj in objects]
+    assert [rank for _, rank, _ in expected] == list(range(1, len(objects) + 1))
+    assert [pk for pk, _, _ in expected] == sq.object_ids
+
+    def seen(queryset: Any) -> list[tuple[str, int, float]]:
+        return [(str(obj.pk), obj.search_rank, obj.search_score) for obj in queryset]
+
+    result = Post.objects.from_search_query(sq)
+    with CaptureQueriesContext(connection) as annotated:
+        assert seen(result[:2]) == expected[:2]
+        assert seen(result.filter(search_rank__gte=2)) == expected[1:]
+        assert seen(result.order_by("-search_rank")) == expected[::-1]
+        assert seen(result.annotate(twice=models.F("search_rank") * 2)) == expected
+    assert all("CASE" in query["sql"].upper() for query in annotated.captured_queries)

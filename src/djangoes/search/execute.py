@@ -182,6 +182,15 @@ def loggable(value: Any) -> Any:
     can type one: the log keeps a visible stand-in rather than failing the
     search. Lists and dicts are copied; other values are returned as they are.
     """
+    kind = type(value)  # the exact types of decoded JSON first: this runs for every hit
+    if kind is str:
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if kind is dict:
+        return {loggable(key): loggable(item) for key, item in value.items()}
+    if kind is list:
+        return [loggable(item) for item in value]
+    if kind is int or kind is float or kind is bool or value is None:
+        return value
     if isinstance(value, str):
         return value.replace("\x00", "\ufffd")
     if isinstance(value, Mapping):

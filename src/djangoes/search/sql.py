@@ -74,6 +74,8 @@ class HitLookup(Expression):
         self.column: Any = F(column)
         self.id_field = id_field
         self.mapping = dict(mapping)
+        #: Set by ``queryset_from_search_query``: the state of the query it built.
+        self.signature: tuple[Any, ...] | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.column!r}, {len(self.mapping)} ids)"
