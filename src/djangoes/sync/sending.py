@@ -35,7 +35,6 @@ the version before it reads each chunk and sends what it read:
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -129,6 +128,10 @@ class SyncResult:
         self.extra_failures.extend(other.extra_failures)
 
 
+#: One encoder for every document (its ``encode`` keeps no state between calls).
+_ENCODER = DjangoJSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def encode_document(document: Any) -> bytes:
     """The JSON of a document, as sent (dates, decimals and UUIDs as Django encodes them).
 
@@ -136,10 +139,7 @@ def encode_document(document: Any) -> bytes:
     for values JSON cannot hold.
     """
     try:
-        text = json.dumps(
-            document, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False,
-            allow_nan=False,
-        )  # fmt: skip
+        text = _ENCODER.encode(document)
     except ValueError as exc:
         if not str(exc).startswith("Out of range float"):
             raise
@@ -269,7 +269,8 @@ def _object_writes(
     except InvalidDocumentId as exc:
         result.failures.append(Failure(op, str(exc)))
         return
-    yield from _deletes(op, {op.doc_id, *op.stale_ids} - {doc_id, ""}, version, SyncResult())
+    if op.stale_ids or (op.doc_id and op.doc_id != doc_id):  # its former ids: deleted
+        yield from _deletes(op, {op.doc_id, *op.stale_ids} - {doc_id, ""}, version, SyncResult())
     if not op.doc_id:
         op.doc_id = doc_id  # for messages: the id it is written under
     partial = (
