@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, ClassVar
 
-from djangoes.backends.abstracts import Base, resolve_class
+from djangoes.backends.abstracts import BULK_ANSWER_FIELDS, Base, resolve_class
 from djangoes.backends.features import BaseFeatures, engine_hint
 from djangoes.conf import Problem
 from djangoes.exceptions import (
@@ -121,6 +121,7 @@ class BaseElasticsearchBackend(Base):
         """As :meth:`Base.perform_bulk`; elasticsearch-py takes a timeout through ``options()``."""
         client = self.client if timeout is None else self.client.options(request_timeout=timeout)
         params: dict[str, Any] = {"refresh": refresh} if refresh else {}
+        params["filter_path"] = BULK_ANSWER_FIELDS
         with self.wrap_errors():
             return self.unwrap_response(client.bulk(body=body, **params))
 
