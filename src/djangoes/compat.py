@@ -42,6 +42,23 @@ class Translated:
     options: dict[str, Any] = field(default_factory=dict)
 
 
+def project_settings(raw: object) -> dict[str, Any]:
+    """The keys of ``SEARCH_SETTINGS['settings']`` that are a project's own (djangoes.W213).
+
+    elasticsearch-django's ``get_setting()`` read any key of the section, so
+    projects kept settings of their own there; a key close to one of
+    elasticsearch-django's is a misspelling instead (djangoes.E204).
+    """
+    section = raw.get("settings") if isinstance(raw, Mapping) else None
+    if not isinstance(section, Mapping):
+        return {}
+    return {
+        key: value
+        for key, value in section.items()
+        if key not in SETTING_KEYS and not did_you_mean(str(key), SETTING_KEYS)
+    }
+
+
 def translate_search_settings(raw: object, problems: list[Problem]) -> Translated:
     """Translate ``SEARCH_SETTINGS``; problems are appended with ids ``djangoes.E204``."""
     result = Translated()
@@ -93,14 +110,25 @@ def translate_search_settings(raw: object, problems: list[Problem]) -> Translate
     for key, value in _section(raw, "settings", problems).items():
         option = SETTING_KEYS.get(key)
         if option is None:
-            problems.append(
-                Problem(
-                    "djangoes.E204",
-                    f"SEARCH_SETTINGS['settings'] has an unknown key {key!r}."
-                    f"{did_you_mean(str(key), SETTING_KEYS)}",
-                    hint=f"Known keys: {', '.join(SETTING_KEYS)}.",
+            suggestion = did_you_mean(str(key), SETTING_KEYS)
+            if suggestion:  # a misspelt key of elasticsearch-django's
+                problems.append(
+                    Problem(
+                        "djangoes.E204",
+                        f"SEARCH_SETTINGS['settings'] has an unknown key {key!r}.{suggestion}",
+                        hint=f"Known keys: {', '.join(SETTING_KEYS)}.",
+                    )
                 )
-            )
+            else:  # a project's own setting, kept there as elasticsearch-django allowed
+                problems.append(
+                    Problem(
+                        "djangoes.W213",
+                        f"SEARCH_SETTINGS['settings'] has a key djangoes does not use: {key!r}.",
+                        hint="get_setting() returns it as you wrote it. If it was meant as one "
+                        f"of djangoes' settings, the known keys are: {', '.join(SETTING_KEYS)}.",
+                        level="warning",
+                    )
+                )
             continue
         result.options[option] = value
     chunk_size = result.options.get("CHUNK_SIZE")

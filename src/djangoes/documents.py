@@ -81,9 +81,20 @@ class SearchDocumentManagerMixin:
         """The objects to index in ``index`` (an ES_INDICES key, or '_all').
 
         Override to filter (``published=True``) or to ``select_related`` what
-        ``as_search_document`` reads. The default is every object.
+        ``as_search_document`` reads. The default is every object of the
+        manager's model; on a class that is not a ``models.Manager`` there is
+        none, and this raises ``NotImplementedError`` (as elasticsearch-django's did).
         """
-        return self.get_queryset()  # type: ignore[attr-defined, no-any-return]
+        get_queryset = getattr(self, "get_queryset", None)
+        if get_queryset is None:
+            raise NotImplementedError(
+                f"{type(self).__name__} has no default search queryset: mix "
+                "SearchDocumentManagerMixin into a models.Manager (class "
+                "MyManager(SearchDocumentManagerMixin, models.Manager)), or override "
+                "get_search_queryset(self, index='_all') to return the objects to index."
+            )
+        queryset: models.QuerySet[Any] = get_queryset()
+        return queryset
 
     @property
     def IN_SEARCH_QUERYSET_DB_ALIAS(self) -> str:

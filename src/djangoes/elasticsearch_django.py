@@ -18,13 +18,15 @@ is in the migration guide (docs/migration/elasticsearch-django.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+from django.conf import settings as django_settings
 from django.db import models
 
 from djangoes import connections
-from djangoes.compat import SETTING_KEYS
+from djangoes.compat import SETTING_KEYS, project_settings
 from djangoes.exceptions import RemovedAPIError
 from djangoes.indexing import create_index, delete_index, prune_index, update_index
 from djangoes.mappings import load_mapping, mapped_fields
@@ -75,9 +77,14 @@ def get_client(connection: str = "default") -> Any:
 
 
 def get_settings() -> dict[str, Any]:
-    """The ``settings`` of SEARCH_SETTINGS in effect, every key with its value (a copy)."""
+    """The ``settings`` of SEARCH_SETTINGS in effect, every key with its value (a copy).
+
+    A project's own keys in ``SEARCH_SETTINGS['settings']`` come with them, as
+    written (elasticsearch-django returned the section as it was).
+    """
     options = connections.options
     values = {key: getattr(options, option) for key, option in SETTING_KEYS.items()}
+    values.update(project_settings(getattr(django_settings, "SEARCH_SETTINGS", None)))
     return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
 
 
@@ -105,8 +112,19 @@ def set_setting(key: str, value: Any) -> None:
 
 
 def get_connection_string(connection: str = "default") -> str:
-    """The first host URL of connection ``connection`` (without credentials)."""
-    return connections.servers[connection]["HOSTS"][0]
+    """The URL of connection ``connection``, without credentials.
+
+    As written in ``SEARCH_SETTINGS['connections']`` when it is a URL there
+    (as elasticsearch-django returned it), else the connection's first host.
+    """
+    host = connections.servers[connection]["HOSTS"][0]
+    legacy = getattr(django_settings, "SEARCH_SETTINGS", None)
+    written = legacy.get("connections") if isinstance(legacy, Mapping) else None
+    url = written.get(connection) if isinstance(written, Mapping) else None
+    if not isinstance(url, str) or not url:
+        return host
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def get_index_config(index: str) -> dict[str, list[str]]:

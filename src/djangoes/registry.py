@@ -30,7 +30,12 @@ class Registry:
         return self.by_index.get(index, ())
 
     def indexes_for(self, model: type[models.Model]) -> tuple[str, ...]:
-        """ES_INDICES keys of the indexes ``model`` is configured in (proxies included)."""
+        """ES_INDICES keys of the indexes ``model`` is configured in (proxies included).
+
+        Anything that is not a model (``object``...) is in no index.
+        """
+        if getattr(model, "_meta", None) is None:
+            return ()
         concrete = model._meta.concrete_model if model._meta.proxy else model
         return self.by_model.get(model) or self.by_model.get(concrete or model, ())
 

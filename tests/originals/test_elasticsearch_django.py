@@ -636,3 +636,60 @@ def test_update_search_index_without_update_fields_indexes(blog: Any) -> None:
     assert blog.get(id=str(obj.pk))["_source"]["title"] == "whole document"
     obj.update_search_index("delete")  # index='_all': every index of the model
     assert not blog.exists(id=str(obj.pk))
+
+
+# -- what elasticsearch-django's own tests call directly ------------------------------
+
+
+def test_a_projects_own_keys_in_settings_are_kept_and_read(search_settings: Any) -> None:
+    """8.x's get_setting() read any key of the section; projects kept their own there."""
+    search_settings.SEARCH_SETTINGS = {
+        **search_settings.SEARCH_SETTINGS,
+        "settings": {**ALL_SETTINGS, "support_email": "search@example.com"},
+    }
+    assert connections.settings.errors == []
+    [warning] = [p for p in connections.settings.problems if p.id == "djangoes.W213"]
+    assert "'support_email'" in warning.msg
+    assert get_setting("support_email") == "search@example.com"
+    assert get_settings() == {**ALL_SETTINGS, "support_email": "search@example.com"}
+    # a key close to one of elasticsearch-django's is a typo, and stays an error
+    search_settings.SEARCH_SETTINGS = {
+        **search_settings.SEARCH_SETTINGS,
+        "settings": {**ALL_SETTINGS, "page_sise": 10},
+    }
+    with pytest.raises(ImproperlyConfigured, match=r"'page_sise'\. Did you mean 'page_size'"):
+        connections["default"]
+
+
+def test_get_connection_string_is_the_url_as_written_without_credentials(settings: Any) -> None:
+    del settings.ES_SERVERS, settings.ES_INDICES
+    settings.SEARCH_SETTINGS = {
+        "connections": {"default": "https://ada:secret@search.example", "backup": "http://b:9200"},
+        "indexes": {"blog": {"models": ["testapp.Post"]}},
+    }
+    assert get_connection_string() == "https://search.example"
+    assert get_connection_string("backup") == "http://b:9200"
+    with pytest.raises(KeyError, match="nope"):
+        get_connection_string("nope")
+
+
+def test_get_model_indexes_of_something_that_is_not_a_model(search_settings: Any) -> None:
+    assert get_model_indexes(object) == []
+    assert get_model_indexes(Post) == ["blog"]
+
+
+def test_the_manager_mixin_alone_has_no_search_queryset() -> None:
+    from djangoes.models import SearchDocumentManagerMixin
+
+    with pytest.raises(NotImplementedError, match=r"models\.Manager"):
+        SearchDocumentManagerMixin().get_search_queryset()
+    assert list(Post.objects.get_search_queryset()) == []  # a manager's default: every object
+
+
+def test_handle_called_directly_as_elasticsearch_djangos_tests_do(blog: Any) -> None:
+    command = CountDocuments()
+    command.stdout = io.StringIO()  # as call_command() sets it
+    command.handle(indexes=["blog"])
+    assert command.calls == [("blog", {})]  # the options given, nothing added
+    with pytest.raises(CommandError, match=r"Unknown index 'nope'\. ES_INDICES has 'blog'"):
+        command.handle(indexes=["nope"])

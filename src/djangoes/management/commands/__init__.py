@@ -13,7 +13,7 @@ connection. djangoes' own commands implement
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 from djangoes.management.base import IndexCommand
 
@@ -34,8 +34,20 @@ class BaseSearchCommand(IndexCommand):
             f"{type(self).__name__} must implement do_index_command(index, **options)."
         )
 
+    #: The options of a direct ``handle(indexes=[...])`` call (as elasticsearch-django's
+    #: tests make it) that ``call_command`` would have filled in.
+    handle_defaults: ClassVar[dict[str, Any]] = {
+        "verbosity": 1,
+        "using": None,
+        "interactive": True,
+    }
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        # do_index_command gets the options as given, as in elasticsearch-django
+        self._given = {name: value for name, value in options.items() if name != "indexes"}
+        super().handle(*args, **{**self.handle_defaults, "indexes": [], **options})
+
     def handle_index(self, key: str, using: str | None, options: dict[str, Any]) -> None:
-        given = {name: value for name, value in options.items() if name != "indexes"}
-        data = self.do_index_command(key, **given)
+        data = self.do_index_command(key, **self._given)
         if data is not None:
             logger.info("%s", data)
