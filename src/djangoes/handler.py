@@ -448,6 +448,14 @@ class ConnectionHandler:
         return conn
 
     def __setitem__(self, alias: str, conn: Base) -> None:
+        from djangoes.backends.abstracts import Base
+
+        if not isinstance(conn, Base):
+            raise TypeError(
+                f"connections[{alias!r}] = ... takes a djangoes connection (a "
+                "djangoes.backends.Base, such as connections.load_backend(alias) returns), "
+                f"not {type(conn).__name__}: the handler keeps connections only."
+            )
         self.check_for_multiprocess()
         with self._lock:
             self._connections[alias] = conn

@@ -259,6 +259,17 @@ class HandlerAsAContainerTests(TestCase):
         handler["default"] = wrapper
         assert handler["default"] is wrapper
 
+    def test_setting_an_item_that_is_not_a_connection_says_so(self) -> None:
+        """0.3's own test stored a string; the handler keeps connections only."""
+        handler = ConnectionHandler({"default": {"ENGINE": ENGINE}}, {})
+        with pytest.raises(
+            TypeError,
+            match=r"connections\['something'\] = \.\.\. takes a djangoes "
+            r"connection .* not str",
+        ):
+            handler["something"] = "else"
+        assert "something" not in handler
+
 
 def test_check_for_multiprocess_drops_the_connections_when_the_pid_changed() -> None:
     """``check_for_multiprocess()`` called by hand, as 0.3 documents it.
