@@ -155,6 +155,17 @@ def _server(alias: str, value: object, problems: list[Problem]) -> dict[str, Any
     if value is None:
         return {}
     if isinstance(value, str):
+        if not value.strip():
+            problems.append(
+                Problem(
+                    "djangoes.E204",
+                    f"SEARCH_SETTINGS['connections'][{alias!r}] is an empty string: it must be "
+                    "the engine's URL, e.g. 'http://localhost:9200'.",
+                    hint="Is the environment variable it is read from (ELASTICSEARCH_URL...) set "
+                    "but empty? None (unset) means http://localhost:9200.",
+                )
+            )
+            return None
         return {"HOSTS": [value]}
     if not isinstance(value, Mapping):
         problems.append(

@@ -693,3 +693,15 @@ def test_handle_called_directly_as_elasticsearch_djangos_tests_do(blog: Any) -> 
     assert command.calls == [("blog", {})]  # the options given, nothing added
     with pytest.raises(CommandError, match=r"Unknown index 'nope'\. ES_INDICES has 'blog'"):
         command.handle(indexes=["nope"])
+
+
+def test_an_empty_connection_url_is_named_as_written(settings: Any) -> None:
+    """``getenv("ELASTICSEARCH_URL")`` of a variable set but empty, as in 8.x's test settings."""
+    del settings.ES_SERVERS, settings.ES_INDICES
+    settings.SEARCH_SETTINGS = {"connections": {"default": ""}, "indexes": {}}
+    with pytest.raises(
+        ImproperlyConfigured, match=r"SEARCH_SETTINGS\['connections'\]\['default'\] is an empty"
+    ):
+        get_connection_string()
+    settings.SEARCH_SETTINGS = {"connections": {"default": None}, "indexes": {}}
+    assert connections["default"].server["HOSTS"] == ["http://localhost:9200"]
