@@ -73,6 +73,7 @@ def project(tmp_path: Path, whole_cluster: engines.Cluster, database: Path) -> P
     (tmp_path / "mappings" / "blog.json").write_text(json.dumps(CLUSTER_MAPPING))
     made.env["DJANGO_SETTINGS_MODULE"] = "tests.cluster.settings"
     made.setup(database)
+    whole_cluster.health("green")  # every shard with its replica before the test stops nodes
     return made
 
 

@@ -10,12 +10,14 @@ the database, document for document.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from djangoes import connections
 from tests import engines
+from tests.cluster.conftest import CLUSTER_MAPPING
 from tests.rebuild.helpers import GUARD, Project, index_documents, wait_for_file
 
 #: A rebuild that, after its first chunk, writes CLUSTER_TEST_PAUSED and waits for CLUSTER_TEST_GO.
@@ -133,3 +135,44 @@ def test_a_node_stopped_mid_load_beyond_the_retry_budget_the_rebuild_is_resumed(
     assert synced.returncode == 0, synced.stderr
     assert "Queue: 0 pending (0 waiting to be retried), 0 failed." in synced.stdout
     assert index_documents(connections["default"]) == project.database_documents()
+
+
+def test_the_switch_waits_until_the_replicas_have_copied_the_new_index(
+    project: Project, cluster_settings: Any, whole_cluster: engines.Cluster
+) -> None:
+    """The new index gets its replica back before the switch, and the switch waits for the copy:
+    right after the rebuild every shard has both copies, so a node lost then costs nothing.
+
+    The cluster copies shards slowly here (``indices.recovery.max_bytes_per_sec``), so that a
+    switch that did not wait would leave copies still being made."""
+    conn = connections["default"]
+    slow = {"transient": {"indices.recovery.max_bytes_per_sec": "20kb"}}
+    conn.meta.cluster.put_settings(body=slow)
+    try:
+        rebuilt = project.run("rebuild_search_index", "blog", "--noinput")
+        health = conn.meta.cluster.health(index="blog")
+    finally:
+        reset = {"transient": {"indices.recovery.max_bytes_per_sec": None}}
+        conn.meta.cluster.put_settings(body=reset)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert (health["status"], health["initializing_shards"]) == ("green", 0)
+    assert index_documents(conn) == project.database_documents()
+
+
+def test_copies_the_cluster_will_not_place_are_waited_for_retry_budget_then_it_switches(
+    project: Project, cluster_settings: Any, whole_cluster: engines.Cluster
+) -> None:
+    """Allocation rules may keep replicas off every node (here one shard copy per node: three
+    shards and their replicas cannot fit on three nodes). The switch waits RETRY_BUDGET seconds
+    without progress, says so in the log, and goes ahead with the copies the index has."""
+    settings = {**CLUSTER_MAPPING["settings"], "index.routing.allocation.total_shards_per_node": 1}
+    mapping = {**CLUSTER_MAPPING, "settings": settings}
+    Path(project.env["REBUILD_TEST_MAPPINGS"], "blog.json").write_text(json.dumps(mapping))
+    project.env["CLUSTER_TEST_RETRY_BUDGET"] = "3"
+    rebuilt = project.run("rebuild_search_index", "blog", "--noinput")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "has 3 of its 6 shard copies after 3 s without progress" in rebuilt.stderr
+    conn = connections["default"]
+    health = conn.meta.cluster.health(index="blog")
+    assert (health["status"], health["active_shards"]) == ("yellow", 3)
+    assert index_documents(conn) == project.database_documents()

@@ -16,7 +16,8 @@
    replicas (:data:`LOADING_SETTINGS`);
 5. write again the documents whose copy the new index refused, give the
    new index its own ``refresh_interval`` and ``number_of_replicas`` back
-   (those of the mapping, else the engine's defaults) and refresh it;
+   (those of the mapping, else the engine's defaults), wait until the
+   replicas the cluster can place have copied it, and refresh it;
 6. check the lock is still held, then move NAME and every alias in **one**
    ``update_aliases`` call: searches see the old index or the new one,
    complete, never none and never a partial one;
@@ -249,6 +250,7 @@ def _load(
         )
     loaded.failures = failures
     target.conn.meta.indices.put_settings(index=new, body={"index": own_settings(body)})
+    _wait_for_replicas(run, new, float(options.RETRY_BUDGET))
     target.conn.meta.indices.refresh(index=new)
     differences = physical_drift(target, new, body)
     if differences:
@@ -260,6 +262,47 @@ def _load(
             "was left as it was.",
         )
     return loaded, redo.indexed + redo.deleted
+
+
+#: Seconds between the cluster health requests of :func:`_wait_for_replicas`.
+REPLICA_POLL = 0.5
+
+
+def _wait_for_replicas(run: RebuildRun, new: str, patience: float) -> None:
+    """Wait until the replicas given back to ``new`` have copied it.
+
+    Every shard is waited for with as many copies as the cluster can place:
+    one plus its replicas, at most one per data node. While the copies are
+    made the lock's heartbeat goes on; when no more copy becomes active for
+    ``patience`` seconds (allocation rules that keep some off), the switch goes
+    ahead with a warning, with the copies the index has.
+    """
+    target = run.target
+    meta = target.conn.meta
+    index = meta.indices.get_settings(index=new)[new]["settings"]["index"]
+    shards, replicas = int(index["number_of_shards"]), int(index.get("number_of_replicas", 1))
+    deadline, active = time.monotonic() + patience, -1
+    while True:
+        nodes = meta.cluster.health()["number_of_data_nodes"]
+        wanted = shards * min(1 + replicas, max(nodes, 1))
+        health = meta.cluster.health(index=new)
+        if health["active_shards"] >= wanted:
+            return
+        run.heartbeat(run.row.Stage.CATCHING_UP)
+        time.sleep(REPLICA_POLL)
+        if health["active_shards"] > active:
+            deadline, active = time.monotonic() + patience, health["active_shards"]
+        elif time.monotonic() > deadline:
+            logger.warning(
+                "Rebuild of %s: the new index %r has %d of its %d shard copies after %.0f s "
+                "without progress; switching with the copies it has.",
+                target.describe(),
+                new,
+                health["active_shards"],
+                wanted,
+                patience,
+            )
+            return
 
 
 def _finish(
