@@ -25,6 +25,17 @@ class DjangoesConfig(AppConfig):
         request_started.connect(_reset_queries, dispatch_uid="djangoes-reset-queries")
 
 
+class ElasticAppConfig(DjangoesConfig):
+    """elasticsearch-django's name of the app config (``"djangoes.apps.ElasticAppConfig"``).
+
+    The same application: ``"djangoes"`` in ``INSTALLED_APPS`` picks
+    :class:`DjangoesConfig`; this name is for projects that listed the config
+    class itself.
+    """
+
+    default = False  # "djangoes" alone keeps DjangoesConfig
+
+
 def _reset_queries(**kwargs: Any) -> None:
     from djangoes import connections
 

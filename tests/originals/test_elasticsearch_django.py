@@ -705,3 +705,17 @@ def test_an_empty_connection_url_is_named_as_written(settings: Any) -> None:
         get_connection_string()
     settings.SEARCH_SETTINGS = {"connections": {"default": None}, "indexes": {}}
     assert connections["default"].server["HOSTS"] == ["http://localhost:9200"]
+
+
+def test_the_app_config_under_elasticsearch_djangos_name() -> None:
+    """INSTALLED_APPS' ``"elasticsearch_django.apps.ElasticAppConfig"``, import changed."""
+    from django.apps import AppConfig, apps
+
+    import djangoes
+    from djangoes.apps import DjangoesConfig, ElasticAppConfig
+
+    assert type(apps.get_app_config("djangoes")) is DjangoesConfig  # "djangoes" alone
+    config = AppConfig.create("djangoes.apps.ElasticAppConfig")
+    assert isinstance(config, ElasticAppConfig)
+    assert (config.name, config.label) == ("djangoes", "djangoes")
+    assert config.module is djangoes
