@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar, cast
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import models
-from django.db.models import FloatField, IntegerField, Value
+from django.db.models import FloatField, IntegerField, Q, Value
 from django.db.models.query import ModelIterable
 
 from djangoes import connections
@@ -193,15 +193,44 @@ def queryset_from_search_query(
     }
     if search_query.has_highlights:
         annotations["search_highlights"] = _expression(found, lookup, id_field, "highlights")
-    annotated = queryset.filter(**{f"{lookup}__in": list(found)}).annotate(**annotations)
-    ordered = annotated.order_by("search_rank")
+    ordered = _filtered_annotated_ordered(queryset, lookup, list(found), annotations)
     if ordered._iterable_class is ModelIterable and _same_in_python(id_field):
-        rank = ordered.query.annotations["search_rank"]  # annotate() resolved a copy
+        rank = ordered.query.annotations["search_rank"]  # resolved: a copy
         assert isinstance(rank, HitLookup)
         # what the query is now: a chained filter, annotation or order changes it
         rank.signature = _signature(ordered.query)
         ordered._iterable_class = HitsInPython
-    return cast("models.QuerySet[_M]", ordered)
+    return ordered
+
+
+def _filtered_annotated_ordered(
+    queryset: models.QuerySet[_M], lookup: str, ids: list[Any], annotations: dict[str, Any]
+) -> models.QuerySet[_M]:
+    """``queryset.filter(<lookup>__in=ids).annotate(**annotations).order_by("search_rank")``.
+
+    Built in one clone when the queryset is a plain one (not ``values()``, sliced
+    or combined, no field of those names): what the three calls check is
+    checked here, and each clone of a query costs more than its SQL.
+    """
+    query = queryset.query
+    plain = not (queryset._fields or query.is_sliced or query.combinator)  # type: ignore[attr-defined]
+    if plain:
+        for alias in annotations:
+            try:
+                queryset.model._meta.get_field(alias)
+            except FieldDoesNotExist:
+                continue
+            plain = False  # annotate() says why
+    if not plain:
+        annotated = queryset.filter(**{f"{lookup}__in": ids}).annotate(**annotations)
+        return cast("models.QuerySet[_M]", annotated.order_by("search_rank"))
+    clone: models.QuerySet[_M] = queryset._chain()  # type: ignore[attr-defined]
+    clone.query.add_q(Q(**{f"{lookup}__in": ids}))
+    for alias, annotation in annotations.items():
+        clone.query.add_annotation(annotation, alias, select=True)
+    clone.query.clear_ordering(force=True, clear_default=False)
+    clone.query.add_ordering("search_rank")
+    return clone
 
 
 def _same_in_python(id_field: models.Field[Any, Any]) -> bool:
