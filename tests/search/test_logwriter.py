@@ -10,13 +10,33 @@ import pytest
 from django.db import transaction
 
 from djangoes.models import SearchQuery, execute_count, execute_search, flush_query_log
+from djangoes.sync.queue import threads_share
 from tests.queue.test_command import Project
 from tests.testapp.models import Post
 
 MATCH_DJANGO = {"query": {"match": {"body": "django"}}}
 
 
+@pytest.fixture
+def writer_thread() -> None:
+    """Rows of searches in autocommit mode go to the writer thread (a database threads share)."""
+    if not threads_share("default"):
+        pytest.skip("an in-memory SQLite database gets its rows at once (see the postgres lane)")
+
+
 @pytest.mark.django_db(transaction=True)
+def test_an_in_memory_sqlite_database_gets_its_rows_at_once(posts: list[Post]) -> None:
+    """Threads cannot share an in-memory SQLite database (another connection would lock its
+    tables): the search writes its row itself, before it returns."""
+    if threads_share("default"):
+        pytest.skip("the database is shared between threads: the writer thread writes the rows")
+    execute_search("blog", MATCH_DJANGO, search_terms="at once")
+    assert SearchQuery.objects.filter(search_terms="at once").exists()  # no flush needed
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("writer_thread")
 def test_searches_in_autocommit_are_all_written_by_the_thread(posts: list[Post], user: Any) -> None:
     """Three threads searching at once: every row is written, with its pk and its contents."""
     logged: list[SearchQuery] = []
@@ -61,7 +81,9 @@ def test_a_search_in_a_transaction_is_written_in_it(posts: list[Post]) -> None:
     assert not SearchQuery.objects.filter(pk=rolled_back.pk).exists()  # with the rest
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("writer_thread")
 def test_a_row_the_database_refuses_costs_only_itself(
     posts: list[Post], user: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -104,6 +126,7 @@ def test_rows_still_waiting_are_written_when_the_process_exits(
     assert counted.stdout.split()[-1] == "25"  # after the shell's list of imported names
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_reading_pk_right_after_a_search_writes_the_row_first(posts: list[Post]) -> None:
     """elasticsearch-django's ``sq = execute_search(...); SearchQuery.objects.get(pk=sq.pk)``."""

@@ -6,7 +6,8 @@ row to a thread of the process, which writes what has gathered in one
 ``bulk_create`` (one ``INSERT`` and one commit for many searches). A search
 inside a transaction (``transaction.atomic()``, ``ATOMIC_REQUESTS``, a
 ``TestCase``) writes its row in that transaction, at once, as before: it
-commits or rolls back with the rest of the work.
+commits or rolls back with the rest of the work. So does a search on an
+in-memory SQLite database, which threads cannot share.
 
 Nothing is dropped on the way: :func:`flush_query_log` waits until every
 row handed over is written (tests, scripts), the process writes what is left
@@ -158,9 +159,15 @@ _writer = QueryLogWriter()
 
 
 def log(search_query: SearchQuery) -> None:
-    """Save ``search_query``: now inside a transaction, else by the writer thread."""
+    """Save ``search_query``: now inside a transaction, else by the writer thread.
+
+    Also now on a database the thread cannot share (in-memory SQLite, as in
+    many test settings: another thread's connection would lock its tables).
+    """
+    from djangoes.sync.queue import threads_share
+
     alias = router.db_for_write(type(search_query), instance=search_query)
-    if transaction.get_connection(alias).in_atomic_block:
+    if transaction.get_connection(alias).in_atomic_block or not threads_share(alias):
         search_query.save(using=alias)
     else:
         _writer.add(alias, search_query)
