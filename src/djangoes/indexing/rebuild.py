@@ -283,9 +283,8 @@ def _wait_for_replicas(run: RebuildRun, new: str, patience: float) -> None:
     shards, replicas = int(index["number_of_shards"]), int(index.get("number_of_replicas", 1))
     deadline, active = time.monotonic() + patience, -1
     while True:
-        nodes = meta.cluster.health()["number_of_data_nodes"]
-        wanted = shards * min(1 + replicas, max(nodes, 1))
         health = meta.cluster.health(index=new)
+        wanted = shards * min(1 + replicas, max(health["number_of_data_nodes"], 1))
         if health["active_shards"] >= wanted:
             return
         run.heartbeat(run.row.Stage.CATCHING_UP)

@@ -97,29 +97,35 @@ class DjangoesTestMixin(_MixinBase):
     def _djangoes_around(self, run: Callable[[], None], result: unittest.TestResult | None) -> None:
         """``run()`` the test on fresh indices; errors of ours go to ``result`` as Django's do."""
         aliases = self.es_connections
+
         # The class's names when setUpClass ran; else (a skipped class, a test
         # called on its own) test names for this test.
+        def prepare() -> None:
+            if type(self) in _INDICES_READY:
+                _INDICES_READY.discard(type(self))
+            else:
+                create_test_indices(aliases)  # undoes a partial set when it fails
+
         with ensure_test_names():
-            try:
-                if type(self) in _INDICES_READY:
-                    _INDICES_READY.discard(type(self))
-                else:
-                    create_test_indices(aliases)
-            except Exception:
-                # Nothing left behind: create_test_indices undoes a partial set.
-                if result is None:
-                    raise
-                result.addError(self, sys.exc_info())
+            if not self._djangoes_reported(prepare, result):
                 return
             try:
                 run()
             finally:
-                try:
-                    delete_test_indices(aliases)
-                except Exception:
-                    if result is None:
-                        raise
-                    result.addError(self, sys.exc_info())
+                self._djangoes_reported(lambda: delete_test_indices(aliases), result)
+
+    def _djangoes_reported(
+        self, step: Callable[[], object], result: unittest.TestResult | None
+    ) -> bool:
+        """Run ``step``; its error goes to ``result`` (raised without one). False if it failed."""
+        try:
+            step()
+        except Exception:
+            if result is None:
+                raise
+            result.addError(self, sys.exc_info())
+            return False
+        return True
 
 
 class SimpleTestCase(DjangoesTestMixin, django_testcases.SimpleTestCase):
