@@ -86,7 +86,8 @@ def test_the_engine_lives_while_any_process_uses_it(dirs: Dirs, spawn: Spawn) ->
     url = read_json_line(first)["url"]
     second = spawn(WRITER, "two")
     read_json_line(second)
-    engine = running_state(dirs.runtime).engine
+    state = running_state(dirs.runtime)
+    engine = state.engine
 
     finish(first)  # the process that started the engine exits...
     time.sleep(1.0)  # ...and its keeper has looked at the holders several times since
@@ -95,6 +96,8 @@ def test_the_engine_lives_while_any_process_uses_it(dirs: Dirs, spawn: Spawn) ->
 
     finish(second)  # the last user exits: the engine goes
     wait_until(lambda: not engine.is_alive(), what="the engine to exit")
+    # The keeper removes engine.json just after the engine's exit, then exits itself.
+    wait_until(lambda: not state.keeper.is_alive(), what="the keeper to exit")
     assert not (dirs.runtime / "engine.json").exists()
 
 
