@@ -143,3 +143,24 @@ def test_a_nul_character_is_logged_as_a_replacement_character(
     counted = execute_count("blog", {"match": {"title": terms}}, search_terms=terms)
     assert flush_query_log(30)  # the rows are written by a thread
     assert SearchQuery.objects.get(pk=counted.pk).search_terms == "search\ufffdme"
+
+
+def test_nul_characters_in_hits_are_logged_as_replacement_characters(
+    blog_index: Base, posts: list[Post]
+) -> None:
+    """A document id and a sort value may carry NUL too."""
+    blog_index.index(id="odd\x00id", document={"title": "odd\x00title searching"})
+    blog_index.meta.indices.refresh(index="blog")
+    sq = execute_search(
+        "blog",
+        {
+            "query": {"match": {"title": "searching"}},
+            "sort": [{"_id": "asc"}],
+        },
+    )
+    assert flush_query_log(30)  # the rows are written by a thread
+    [hit] = SearchQuery.objects.get(pk=sq.pk).hits
+    assert hit["id"] == "odd\ufffdid"
+    assert hit["index"] == sq.search_response["hits"]["hits"][0]["_index"]
+    assert hit["rank"] == 1
+    assert hit["sort"] == ["odd\ufffdid"]
