@@ -51,6 +51,25 @@ def test_update_with_worker_processes(many: Project, engine_url: str) -> None:
     assert count(engine_url) == 291
 
 
+#: update_index with workers, the parent's heartbeat interval far above the run's timeout.
+UPDATE_TIMED = """
+import time
+from djangoes.indexing import parallel, update_index
+parallel.HEARTBEAT_SECONDS = 3600.0
+started = time.monotonic()
+result = update_index("blog", parallel=2, chunk_size=20)
+print("indexed", result.indexed, "in", round(time.monotonic() - started), "s")
+"""
+
+
+def test_the_parent_returns_when_the_workers_are_done(many: Project, engine_url: str) -> None:
+    """Not one heartbeat interval later: the parent used to wait that long for more progress."""
+    done = many.run("shell", "-c", UPDATE_TIMED)  # the run's own timeout is 120 s
+    assert done.returncode == 0, done.stderr
+    assert "indexed 291 in" in done.stdout
+    assert count(engine_url) == 291
+
+
 def test_rebuild_with_worker_processes(many: Project, engine_url: str) -> None:
     done = many.run("rebuild_search_index", "blog", "--parallel", "3", "--noinput")
     assert done.returncode == 0, done.stderr

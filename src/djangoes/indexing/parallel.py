@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import queue as queue_module
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 PIECES_PER_WORKER = 4
 #: Seconds between two heartbeats of the parent while workers run.
 HEARTBEAT_SECONDS = 5.0
+#: Seconds between two progress reports of the parent while workers run.
+PROGRESS_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -112,12 +115,15 @@ def load_in_parallel(
             _load_piece,
             [(target.key, target.alias, piece, write_to, options, chunk_size) for piece in pieces],
         )
+        beat = time.monotonic()
         while not pending.ready():
-            _report(counts, progress, wait=HEARTBEAT_SECONDS)
-            if heartbeat is not None:
+            pending.wait(PROGRESS_SECONDS)  # returns as soon as the last piece is done
+            _report(counts, progress)
+            if heartbeat is not None and time.monotonic() - beat >= HEARTBEAT_SECONDS:
                 heartbeat()
+                beat = time.monotonic()
         outcomes = pending.get()  # raises what a worker raised
-    _report(counts, progress, wait=0)
+    _report(counts, progress)
     from djangoes.sync.operations import Action, Operation
     from djangoes.sync.sending import Failure
 
@@ -130,11 +136,11 @@ def load_in_parallel(
     return loaded
 
 
-def _report(counts: Any, progress: Callable[[int], None] | None, *, wait: float) -> None:
+def _report(counts: Any, progress: Callable[[int], None] | None) -> None:
+    """Pass on the counts the workers reported so far (never waits)."""
     try:
         while True:
-            count = counts.get(timeout=wait) if wait else counts.get_nowait()
-            wait = 0
+            count = counts.get_nowait()
             if progress is not None:
                 progress(count)
     except queue_module.Empty:
