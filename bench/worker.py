@@ -60,10 +60,10 @@ def raw_client() -> Any:
     engine answers 406 to Elasticsearch's media types), as its peers do.
     """
     url = os.environ["BENCH_ENGINE_URL"]
-    if engine_kind() == "opensearch":
+    if engine_kind() in ("opensearch", "cluster"):
         from opensearchpy import OpenSearch
 
-        return OpenSearch([url], timeout=600)
+        return OpenSearch(url.split(","), timeout=600)
     from elasticsearch import Elasticsearch
 
     from djangoes.test.nodes import PlainJsonUrllib3Node
@@ -73,7 +73,7 @@ def raw_client() -> Any:
 
 def bulk_helpers() -> Any:
     """``helpers`` of the engine's own client (``bulk``, ``parallel_bulk``)."""
-    if engine_kind() == "opensearch":
+    if engine_kind() in ("opensearch", "cluster"):
         from opensearchpy import helpers as os_helpers
 
         return os_helpers
@@ -112,8 +112,8 @@ def process_cpu() -> float:
 def engine_cpu() -> float:
     from bench.engine import cpu_seconds
 
-    pid = os.environ.get("BENCH_ENGINE_PID")
-    return cpu_seconds(int(pid)) if pid else 0.0
+    pids = os.environ.get("BENCH_ENGINE_PID")  # a cluster's: comma-separated
+    return sum(cpu_seconds(int(pid)) for pid in pids.split(",")) if pids else 0.0
 
 
 @contextmanager
@@ -175,13 +175,18 @@ def index_body() -> dict[str, Any]:
     return body()
 
 
-def load_index(expected: int) -> dict[str, Any]:
-    """(Re)index every book with the library in use; returns what it reported."""
+def load_index(expected: int, parallel: int = 1) -> dict[str, Any]:
+    """(Re)index every book with the library in use; returns what it reported.
+
+    ``parallel``: djangoes' worker processes (``update_search_index --parallel``).
+    """
     name = library()
+    if parallel != 1 and name != "djangoes":
+        raise ValueError(f"only djangoes loads with parallel={parallel}, not {name!r}")
     if name == "djangoes":
         from djangoes.indexing import update_index
 
-        result = update_index("books")
+        result = update_index("books", parallel=parallel)
         if result.failures or result.objects.get("djangoes_books.Book") != expected:
             raise CheckFailed(
                 f"djangoes read {result.objects} of {expected} books; failures: "
@@ -347,10 +352,13 @@ def task_reindex(task: dict[str, Any]) -> dict[str, Any]:
             raise CheckFailed(f"helpers indexed {indexed} of {rows}: {errors[:3]}")
         check_index(rows)
     else:
+        parallel = int(task.get("parallel", 1))
+        if parallel != 1:
+            result["parallel"] = parallel
         create_index()
         result["rss_start"] = current_rss()
         with measured(result):
-            load_index(rows)
+            load_index(rows, parallel)
         check_index(rows)
     result["peak_rss"] = peak_rss()
     result["docs_per_s"] = rows / result["seconds"]

@@ -755,14 +755,18 @@ def start_cluster(
     name: str = "djangoes-cluster",
     heap: str | None = None,
     timeout: float = 300.0,
+    http_port: int | None = None,
+    transport_port: int | None = None,
 ) -> Cluster:
     """Start a fresh three-node cluster of ``rel`` and wait until it is green.
 
     Heap: ``$DJANGOES_CLUSTER_HEAP``, default 512m per node (three JVMs on a
-    shared two-core machine).
+    shared two-core machine). The nodes' HTTP and transport ports follow
+    ``http_port`` and ``transport_port``, else ``$DJANGOES_CLUSTER_HTTP_PORT``
+    and ``$DJANGOES_CLUSTER_TRANSPORT_PORT``, else the cluster lane's defaults.
     """
-    http = _cluster_port("http", CLUSTER_HTTP_PORT)
-    transport = _cluster_port("transport", CLUSTER_TRANSPORT_PORT)
+    http = http_port or _cluster_port("http", CLUSTER_HTTP_PORT)
+    transport = transport_port or _cluster_port("transport", CLUSTER_TRANSPORT_PORT)
     cluster = Cluster(
         rel,
         (home or BUILD / "cluster").resolve(),

@@ -6,11 +6,13 @@ Environment (set by :mod:`bench.run` for each measurement):
   ``dsl`` (django-elasticsearch-dsl), ``osdsl`` (django-opensearch-dsl),
   ``modelsearch`` (django-modelsearch) or ``none`` (the catalog alone);
 * ``BENCH_ENGINE_KIND``: ``embedded`` (osmem-server, reached with
-  elasticsearch-py as the emulator's peers are) or ``opensearch`` (a real
-  OpenSearch node, reached with opensearch-py);
+  elasticsearch-py as the emulator's peers are), ``opensearch`` (a real
+  OpenSearch node, reached with opensearch-py) or ``cluster`` (three real
+  nodes: djangoes alone, its index in three primary shards);
 * ``BENCH_DB_VENDOR`` (``sqlite`` or ``postgresql``) and ``BENCH_DB_NAME``
   (a file, or a database on ``BENCH_PG_HOST``:``BENCH_PG_PORT`` as ``BENCH_PG_USER``);
-* ``BENCH_ENGINE_URL``: the engine of this measurement;
+* ``BENCH_ENGINE_URL``: the engine of this measurement (a cluster: every node's URL,
+  comma-separated);
 * ``BENCH_DJANGOES_ON_ERROR``: djangoes' ON_ERROR (unset: its default).
 * ``BENCH_DJANGOES_QUEUE_SEND``: djangoes' QUEUE_SEND (unset: its default).
 
@@ -45,9 +47,9 @@ LIBRARY_APPS = {
     "modelsearch": ["modelsearch", "bench.project.modelsearch_books"],
 }
 ENGINE_KIND = os.environ.get("BENCH_ENGINE_KIND", "embedded")
-if ENGINE_KIND not in ("embedded", "opensearch"):
+if ENGINE_KIND not in ("embedded", "opensearch", "cluster"):
     raise ImproperlyConfigured(
-        f"BENCH_ENGINE_KIND={ENGINE_KIND!r}: expected 'embedded' or 'opensearch'."
+        f"BENCH_ENGINE_KIND={ENGINE_KIND!r}: expected 'embedded', 'opensearch' or 'cluster'."
     )
 if LIBRARY not in LIBRARY_APPS:
     raise ImproperlyConfigured(
@@ -86,6 +88,8 @@ def _database() -> dict[str, Any]:
 DATABASES = {"default": _database()}
 
 ENGINE_URL = os.environ.get("BENCH_ENGINE_URL", "http://127.0.0.1:9")
+#: Every node's URL (the cluster's three; a single node's one).
+ENGINE_URLS = ENGINE_URL.split(",")
 REQUEST_TIMEOUT = 600
 CHUNK_SIZE = 500
 
@@ -97,12 +101,14 @@ if LIBRARY == "djangoes":
             "ENGINE": "djangoes.test.backends.SimpleHttpBackend"
             if ENGINE_KIND == "embedded"
             else "djangoes.backends.opensearch.SimpleHttpBackend",
-            "HOSTS": [ENGINE_URL],
+            "HOSTS": ENGINE_URLS,
             "INDICES": ["books"],
             "PARAMS": {"request_timeout": REQUEST_TIMEOUT},
         }
     }
     ES_INDICES = {"books": {"NAME": "books", "MODELS": ["djangoes_books.Book"]}}
+    if ENGINE_KIND == "cluster":  # one primary shard per node (merged over the mapping file)
+        ES_INDICES["books"]["SETTINGS"] = {"number_of_shards": 3}
     DJANGOES: dict[str, Any] = {"MAPPINGS_DIR": MAPPINGS_DIR}  # its defaults otherwise
     if os.environ.get("BENCH_DJANGOES_ON_ERROR"):
         DJANGOES["ON_ERROR"] = os.environ["BENCH_DJANGOES_ON_ERROR"]
