@@ -131,7 +131,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
     scale = args.scale if args.scale is not None else (0.2 if check else 1.0)
     embedded = args.embedded_scale
     if embedded is None:
-        embedded = 0.02 if check else DEFAULT_EMBEDDED_SCALE
+        embedded = DEFAULT_EMBEDDED_SCALE  # the page's: the reindex ratios there depend on the size
     return Plan(
         engines=engines,
         vendors=vendors,
