@@ -56,11 +56,13 @@ def test_es_connection_is_the_default_connection_on_test_indices(es_connection: 
 
 
 def run_pytest(
-    engine_url: str, report: Path, *args: str, autoload: bool = True
+    engine_url: str, report: Path, *args: str, autoload: bool = True, **environ: str
 ) -> subprocess.CompletedProcess[str]:
     """Run pytest in the sample project; fails with pytest's output unless it passes."""
     report.touch()
-    env = subprocess_env(DJANGOES_ENGINE_URL=engine_url, PYTESTPROJECT_REPORT=str(report))
+    env = subprocess_env(
+        DJANGOES_ENGINE_URL=engine_url, PYTESTPROJECT_REPORT=str(report), **environ
+    )
     if not autoload:
         env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     proc = subprocess.run(
@@ -140,6 +142,24 @@ def test_plugin_loaded_by_its_entry_point_without_xdist(
     assert seen == {"test_articles"}
     assert [entry["test_names"] for entry in entries if entry.get("after_session")] == [None]
     assert raw_engine.index_names() == []
+
+
+def test_a_tests_query_log_rows_are_written_before_its_database_is_flushed(
+    engine_url: str, tmp_path: Path
+) -> None:
+    """With pytest-django's transactional tests and djangoes' TransactionTestCase.
+
+    The rows a search hands to the log's thread would otherwise be written
+    after the flush, into the next test's tables.
+    """
+    proc = run_pytest(
+        engine_url,
+        tmp_path / "report.jsonl",
+        "--ds=settings_with_djangoes",
+        "check_query_log.py",
+        PYTESTPROJECT_DB=str(tmp_path / "test.sqlite3"),
+    )
+    assert "4 passed" in proc.stdout
 
 
 @pytest.mark.parametrize(

@@ -43,11 +43,17 @@ with :func:`djangoes.test.utils.temporary_test_indices`::
         with ensure_test_names(), temporary_test_indices(["blog"]) as names:
             yield names
 
+After each test, before pytest-django rolls back or flushes the database,
+the query log rows of the test's searches still waiting for the log's thread
+are written (:func:`djangoes.test.utils.write_pending_query_log`), so that
+none lands in the next test's tables.
+
 Nothing here runs at import: settings are read when the first fixture runs.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -58,6 +64,15 @@ if TYPE_CHECKING:
     from djangoes.handler import TestNames
 
 __all__ = ["djangoes_test_names", "es_connection", "es_indices"]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Write the test's waiting query log rows before its fixtures (the database's) end."""
+    if "djangoes.search.logwriter" in sys.modules:  # else no search was logged
+        from djangoes.test.utils import write_pending_query_log
+
+        write_pending_query_log()
 
 
 def _project_uses_djangoes() -> bool:

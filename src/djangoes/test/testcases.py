@@ -47,6 +47,7 @@ from djangoes.test.utils import (
     create_test_indices,
     delete_test_indices,
     ensure_test_names,
+    write_pending_query_log,
 )
 
 __all__ = ["DjangoesTestMixin", "SimpleTestCase", "TestCase", "TransactionTestCase"]
@@ -109,6 +110,8 @@ class DjangoesTestMixin(_MixinBase):
         with ensure_test_names():
             if not self._djangoes_reported(prepare, result):
                 return
+            # runs with the test's own cleanups: before Django rolls back or flushes the database
+            self.addCleanup(write_pending_query_log)
             try:
                 run()
             finally:

@@ -28,6 +28,7 @@ import logging
 import multiprocessing
 import os
 import re
+import sys
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Literal
@@ -51,6 +52,7 @@ __all__ = [
     "teardown_djangoes",
     "temporary_test_indices",
     "worker_suffix",
+    "write_pending_query_log",
 ]
 
 logger = logging.getLogger("djangoes.test")
@@ -367,3 +369,26 @@ def temporary_test_indices(
         yield created
     finally:
         delete_test_indices(aliases, handler=handler)
+
+
+#: Seconds a test's teardown waits for the query log rows of its searches.
+QUERY_LOG_WAIT_SECONDS = 30.0
+
+
+def write_pending_query_log(timeout: float = QUERY_LOG_WAIT_SECONDS) -> None:
+    """Write the query log rows this process's searches left to the log's thread.
+
+    The test cases and the pytest plugin call it at the end of each test,
+    before the database is rolled back or flushed: a row written after that
+    would land in the next test's tables. Does nothing when no search was
+    logged in this process. Raises ``RuntimeError`` if the rows are still
+    not written after ``timeout`` seconds.
+    """
+    logwriter = sys.modules.get("djangoes.search.logwriter")
+    if logwriter is None:  # never imported: no row can be waiting
+        return
+    if not logwriter.flush_query_log(timeout):
+        raise RuntimeError(
+            f"The query log rows of this test's searches were not written within {timeout:g} s "
+            "(is the database locked by another connection?)."
+        )

@@ -6,6 +6,8 @@ SECRET_KEY = "pytestproject"
 USE_TZ = True
 INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "djangoes"]
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+if os.environ.get("PYTESTPROJECT_DB"):  # a file: the query log's thread shares it
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["PYTESTPROJECT_DB"]}
 ES_SERVERS = {
     "default": {
         "HOSTS": [os.environ["DJANGOES_ENGINE_URL"]],
