@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 COMPAT := .venv-compat
 STAMP := $(VENV)/.installed
 COMPAT_STAMP := $(COMPAT)/.installed
-# Django 6.0 on Python 3.12 (`make django60`, not part of `make test`)
+# The Django 6.0 lane: Python 3.12 (.venv-django60, requirements/django60.txt).
 DJANGO60_PYTHON ?= $(shell .ci/find-python 3.12)
 DJANGO60 := .venv-django60
 DJANGO60_STAMP := $(DJANGO60)/.installed
@@ -35,7 +35,7 @@ $(COMPAT_STAMP): pyproject.toml requirements/compat.txt requirements/dev.txt
 $(DJANGO60_STAMP): pyproject.toml requirements/django60.txt requirements/dev.txt
 	$(call venv,$(DJANGO60_PYTHON),$(DJANGO60),3.12,requirements/django60.txt)
 
-test: lint types browser unit postgres compat os219 os38 cluster docs
+test: lint types browser unit postgres compat django60 os219 os38 cluster docs
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests example bench
@@ -68,7 +68,7 @@ compat: $(COMPAT_STAMP)
 	$(COMPAT)/bin/python -m tests.lanes compat -- $(COMPAT)/bin/pytest -n 2
 
 # The suite on Django 6.0 (Python 3.12, elasticsearch-py 9, opensearch-py 3): the
-# middle supported release, outside `make test`. DJANGO60_TESTS= runs some tests only.
+# middle supported release. DJANGO60_TESTS= runs some tests only.
 DJANGO60_TESTS ?=
 django60: $(DJANGO60_STAMP)
 	$(DJANGO60)/bin/python -m tests.lanes django60 -- $(DJANGO60)/bin/pytest -n 2 $(DJANGO60_TESTS)

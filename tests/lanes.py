@@ -8,8 +8,8 @@
 * ``compat``: the suite on the oldest supported stack (Django 5.2 on Python
   3.11, elasticsearch-py 8, opensearch-py 2).
 * ``django60``: the suite on Django 6.0 (Python 3.12, elasticsearch-py 9,
-  opensearch-py 3), the middle supported release: ``make django60``, not part
-  of ``make test``.
+  opensearch-py 3), the middle supported release: ``make django60``, part of
+  ``make test``.
 * ``cluster``: ``tests/cluster`` on a real three-node OpenSearch 2.19 cluster
   (``tests/engines.py``), nodes stopped and started under load; skipped or,
   under CI, failed like the real-engine lanes.
