@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from djangoes.models import SearchQuery, execute_count, execute_search, flush_query_log
 from djangoes.sync.queue import threads_share
+from djangoes.test.utils import write_pending_query_log
 from tests.queue.test_command import Project
 from tests.testapp.models import Post
 
@@ -137,3 +138,38 @@ def test_reading_pk_right_after_a_search_writes_the_row_first(posts: list[Post])
     assert flush_query_log(30)
     rows = SearchQuery.objects.filter(search_terms="then saved")
     assert [(row.pk, row.reference) for row in rows] == [(again.pk, "page-2")]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("writer_thread")
+def test_a_tests_rows_not_written_in_time_are_an_error(posts: list[Post]) -> None:
+    """What a test's end does (``write_pending_query_log``) when the table stays locked.
+
+    Another connection holds the log's table locked, so the thread's INSERT waits:
+    the wait is refused with a message, and the row is written once the lock goes.
+    """
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_table() -> None:  # a thread of its own: a database connection of its own
+        table = connection.ops.quote_name(SearchQuery._meta.db_table)
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+                locked.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_table)
+    holder.start()
+    try:
+        assert locked.wait(30)
+        sq = execute_search("blog", MATCH_DJANGO, search_terms="locked out")
+        with pytest.raises(RuntimeError, match=r"not written within 0\.5 s"):
+            write_pending_query_log(timeout=0.5)
+    finally:
+        release.set()
+        holder.join(30)
+    assert flush_query_log(30)
+    assert SearchQuery.objects.get(pk=sq.pk).search_terms == "locked out"
