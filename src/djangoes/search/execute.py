@@ -20,7 +20,7 @@ that fails is not logged.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from time import perf_counter
 from typing import Any
 
@@ -201,48 +201,22 @@ def loggable(value: Any) -> Any:
 
 
 def hit_metadata(hit: Mapping[str, Any], rank: int) -> dict[str, Any]:
-    """What the query log keeps of one hit: id, index, score, rank, and highlight/sort if any."""
+    """What the query log keeps of one hit: id, index, score, rank, and highlight/sort if any.
+
+    Each value in its :func:`loggable` form, built at once: this runs for every
+    hit of every search.
+    """
     meta: dict[str, Any] = {
-        "id": str(hit["_id"]),
-        "index": hit.get("_index"),
-        "score": hit.get("_score"),
+        "id": loggable(str(hit["_id"])),
+        "index": loggable(hit.get("_index")),
+        "score": loggable(hit.get("_score")),
         "rank": rank,
     }
     for key in SearchQuery.OPTIONAL_HIT_KEYS:
-        if hit.get(key) is not None:
-            meta[key] = hit[key]
+        value = hit.get(key)
+        if value is not None:
+            meta[key] = loggable(value)
     return meta
-
-
-def _logged_text(value: Any) -> Any:
-    """``value`` as the log keeps it (a string without NUL; anything else: :func:`loggable`)."""
-    if type(value) is str:
-        return value.replace("\x00", "\ufffd") if "\x00" in value else value
-    return loggable(value)
-
-
-def logged_hits(hits: Sequence[Mapping[str, Any]], offset: int) -> list[dict[str, Any]]:
-    """``loggable([hit_metadata(hit, offset + n) for n, hit in enumerate(hits, 1)])``, faster.
-
-    It runs for every hit of every search: the metadata is built in its logged
-    form at once instead of being built, then walked and copied again.
-    """
-    optional = SearchQuery.OPTIONAL_HIT_KEYS
-    logged = []
-    for rank, hit in enumerate(hits, start=offset + 1):
-        score = hit.get("_score")
-        meta: dict[str, Any] = {
-            "id": _logged_text(str(hit["_id"])),
-            "index": _logged_text(hit.get("_index")),
-            "score": score if score is None or type(score) is float else loggable(score),
-            "rank": rank,
-        }
-        for key in optional:
-            value = hit.get(key)
-            if value is not None:
-                meta[key] = loggable(value)
-        logged.append(meta)
-    return logged
 
 
 def total_of(hits: Mapping[str, Any], offset: int) -> tuple[int, str]:
@@ -353,7 +327,10 @@ def _search_record(body: Mapping[str, Any], response: dict[str, Any]) -> SearchQ
     total, relation = total_of(hits, offset)
     return SearchQuery(
         query_type=SearchQuery.QueryType.SEARCH,
-        hits=logged_hits(hits.get("hits") or (), offset),
+        hits=[
+            hit_metadata(hit, offset + position)
+            for position, hit in enumerate(hits.get("hits") or (), start=1)
+        ],
         total_hits=total,
         total_hits_relation=relation,
         aggregations=loggable(response.get("aggregations") or {}),
