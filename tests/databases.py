@@ -1,11 +1,44 @@
-"""A database of its own for the processes a test starts (a server, a worker...)."""
+"""Databases for tests: one of its own for the processes a test starts, locks held elsewhere."""
 
 from __future__ import annotations
 
 import os
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+
+from django.db import connection, transaction
+
+
+@contextmanager
+def locked_elsewhere(take_locks: Callable[[], object], timeout: float = 60.0) -> Iterator[None]:
+    """Hold the locks ``take_locks()`` takes, in another connection, for the block.
+
+    ``take_locks`` runs in a transaction of a thread of its own (so a database
+    connection of its own), which stays open until the block ends or
+    ``timeout`` seconds pass: a statement that blocked on the locks fails
+    then instead of hanging the test.
+    """
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                take_locks()
+                locked.set()
+                release.wait(timeout)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(timeout), "the other connection did not get its locks"
+        yield
+    finally:
+        release.set()
+        holder.join(timeout)
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
 from djangoes.backends.abstracts import Base
 from djangoes.sync import disable_search_updates
@@ -17,6 +17,7 @@ from djangoes.sync.drain import DrainResult, claim_entries, drain
 from djangoes.sync.models import SyncQueueEntry
 from djangoes.sync.operations import Operation
 from djangoes.sync.queue import enqueue, new_claim
+from tests.databases import locked_elsewhere
 from tests.queue.conftest import rows
 from tests.testapp.models import Author, Post
 
@@ -43,25 +44,9 @@ def make_entries(author: Author, count: int) -> list[Post]:
 def test_a_claim_skips_rows_another_worker_has_locked(queued: Base, ada: Author) -> None:
     make_entries(ada, 20)
     first = sorted(SyncQueueEntry.objects.values_list("pk", flat=True))[:10]
-    locked, release = threading.Event(), threading.Event()
-
-    def hold_locks() -> None:
-        try:
-            with transaction.atomic():
-                list(SyncQueueEntry.objects.select_for_update().filter(pk__in=first))
-                locked.set()
-                release.wait(60)  # bounded: a claim that blocked would fail, not hang
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold_locks)
-    holder.start()
-    try:
-        assert locked.wait(60)
+    locks = SyncQueueEntry.objects.select_for_update().filter(pk__in=first)
+    with locked_elsewhere(lambda: list(locks)):  # bounded: a claim that blocked fails, not hangs
         claimed = claim_entries("default", "second worker", limit=5)
-    finally:
-        release.set()
-        holder.join()
     assert len(claimed) >= 5
     assert not {e.pk for e in claimed} & set(first)
 

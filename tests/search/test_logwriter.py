@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from djangoes.models import SearchQuery, execute_count, execute_search, flush_query_log
 from djangoes.sync.queue import threads_share
 from djangoes.test.utils import write_pending_query_log
+from tests.databases import locked_elsewhere
 from tests.queue.test_command import Project
 from tests.testapp.models import Post
 
@@ -149,27 +150,15 @@ def test_a_tests_rows_not_written_in_time_are_an_error(posts: list[Post]) -> Non
     Another connection holds the log's table locked, so the thread's INSERT waits:
     the wait is refused with a message, and the row is written once the lock goes.
     """
-    locked, release = threading.Event(), threading.Event()
+    table = connection.ops.quote_name(SearchQuery._meta.db_table)
 
-    def hold_the_table() -> None:  # a thread of its own: a database connection of its own
-        table = connection.ops.quote_name(SearchQuery._meta.db_table)
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
-                locked.set()
-                release.wait(30)
-        finally:
-            connection.close()
+    def lock_the_table() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
 
-    holder = threading.Thread(target=hold_the_table)
-    holder.start()
-    try:
-        assert locked.wait(30)
+    with locked_elsewhere(lock_the_table, timeout=30):
         sq = execute_search("blog", MATCH_DJANGO, search_terms="locked out")
         with pytest.raises(RuntimeError, match=r"not written within 0\.5 s"):
             write_pending_query_log(timeout=0.5)
-    finally:
-        release.set()
-        holder.join(30)
     assert flush_query_log(30)
     assert SearchQuery.objects.get(pk=sq.pk).search_terms == "locked out"
