@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.engine import EngineError, OpenSearchNode, cpu_seconds
+from bench.engine import EngineError, OpenSearchNode
 
 RELEASE = "2.19"
 
@@ -37,9 +37,6 @@ class ClusterEngine:
         """Delete every index but the system ones and wait for green."""
         OpenSearchNode(self.urls[0]).reset()
         self.cluster.health("green")
-
-    def cpu(self) -> float:
-        return sum(cpu_seconds(pid) for pid in self.pids)
 
     def stop(self) -> None:
         self.cluster.close()

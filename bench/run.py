@@ -34,7 +34,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench.cluster import ClusterEngine
+from bench.cluster import ClusterEngine, start_cluster
 from bench.data import ROOT, Database, create_database, database_for, postgres_unavailable
 from bench.engine import Engine, EngineError, OpenSearchNode, peak_rss
 from bench.worker import RESULT_PREFIX
@@ -167,22 +167,26 @@ class Runner:
         return self.log_dir / "workers.log"
 
     @contextmanager
-    def engine(self, kind: str) -> Iterator[tuple[str, int | None, Engine | None]]:
-        """(url, pid, embedded engine or None) of an empty engine of ``kind``."""
+    def engine(self, kind: str) -> Iterator[tuple[str, str, Engine | None]]:
+        """(URLs, process ids, embedded engine or None) of an empty engine of ``kind``.
+
+        URLs and process ids are comma-separated (a cluster has three; a process
+        id may be unknown: ``""``).
+        """
         if kind == "opensearch":
             assert self.opensearch is not None
             self.opensearch.reset()
-            yield self.opensearch.url, self.opensearch.pid, None
+            yield self.opensearch.url, str(self.opensearch.pid or ""), None
             return
         if kind == "cluster":
             assert self.cluster is not None
             self.cluster.reset()
-            yield ",".join(self.cluster.urls), None, None
+            yield ",".join(self.cluster.urls), ",".join(map(str, self.cluster.pids)), None
             return
         engine = Engine.start(self.log_dir / "engine.log")
         self.embedded_version = engine.version
         try:
-            yield engine.url, engine.pid, engine
+            yield engine.url, str(engine.pid), engine
         finally:
             engine.stop()
 
@@ -208,12 +212,10 @@ class Runner:
         }
         if not with_engine:
             return self._run(task, library, database, env)
-        with self.engine(kind) as (url, pid, embedded):
+        with self.engine(kind) as (url, pids, embedded):
             env.update(BENCH_ENGINE_URL=url)
-            if pid:
-                env.update(BENCH_ENGINE_PID=str(pid))
-            elif kind == "cluster" and self.cluster is not None:
-                env.update(BENCH_ENGINE_PID=",".join(map(str, self.cluster.pids)))
+            if pids:
+                env.update(BENCH_ENGINE_PID=pids)
             result = self._run(task, library, database, env)
             if embedded is not None:
                 result["engine_peak_rss"] = peak_rss(embedded.pid)
@@ -696,8 +698,6 @@ def main(argv: list[str] | None = None) -> int:
             if "opensearch" in plan.engines and set(plan.scenarios) - {"parallel"}:
                 runner.opensearch = opensearch_node(args)
             if "opensearch" in plan.engines and "parallel" in plan.scenarios:
-                from bench.cluster import start_cluster
-
                 runner.cluster = start_cluster(BUILD)
             results = measure(plan, runner)
         except (BenchmarkFailed, EngineError) as exc:
