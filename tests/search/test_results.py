@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from djangoes.exceptions import ConfigurationError
 from djangoes.search.execute import execute_search
 from djangoes.search.models import SearchQuery
 from djangoes.search.results import hits_of, queryset_from_search_query
+from djangoes.search.sql import HitLookup
 from tests.search.conftest import index_documents
 from tests.testapp.models import Author, Page, Post
 
@@ -230,28 +232,41 @@ def test_from_a_save_to_a_search_to_the_objects(blog_index: Base, settings: Any)
 
 
 @pytest.mark.postgres
-def test_ranks_and_scores_are_given_in_python_unless_sql_needs_them(posts: list[Post]) -> None:
-    """Evaluated as built, the page reads its rows alone (the ``pk__in`` query) and ranks
-    them in Python; chained onto, the annotations are SQL as before: the same answers."""
+def test_a_page_reads_its_ranks_from_one_json_parameter(posts: list[Post]) -> None:
+    """On SQLite and PostgreSQL a page of integer ids looks each row's rank and score up
+    in a JSON parameter (no ``CASE`` text); chained onto, the answers stay the same."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     sq = execute_search("blog", {"query": {"match": {"body": "search django"}}})
-    with CaptureQueriesContext(connection) as plain:
+    with CaptureQueriesContext(connection) as page:
         objects = list(Post.objects.from_search_query(sq))
-    assert "CASE" not in plain.captured_queries[0]["sql"].upper()
-    assert "ORDER BY" not in plain.captured_queries[0]["sql"].upper()
+    assert "CASE" not in page.captured_queries[0]["sql"].upper()
     expected = [(str(obj.pk), obj.search_rank, obj.search_score) for obj in objects]
     assert [rank for _, rank, _ in expected] == list(range(1, len(objects) + 1))
     assert [pk for pk, _, _ in expected] == sq.object_ids
+    assert [score for _, _, score in expected] == pytest.approx(sq.scores)
 
     def seen(queryset: Any) -> list[tuple[str, int, float]]:
         return [(str(obj.pk), obj.search_rank, obj.search_score) for obj in queryset]
 
     result = Post.objects.from_search_query(sq)
-    with CaptureQueriesContext(connection) as annotated:
-        assert seen(result[:2]) == expected[:2]
-        assert seen(result.filter(search_rank__gte=2)) == expected[1:]
-        assert seen(result.order_by("-search_rank")) == expected[::-1]
-        assert seen(result.annotate(twice=models.F("search_rank") * 2)) == expected
-    assert all("CASE" in query["sql"].upper() for query in annotated.captured_queries)
+    assert seen(result[:2]) == expected[:2]
+    assert seen(result.filter(search_rank__gte=2)) == expected[1:]
+    assert seen(result.order_by("-search_rank")) == expected[::-1]
+    assert seen(result.annotate(twice=models.F("search_rank") * 2)) == expected
+
+
+@pytest.mark.postgres
+def test_a_value_json_cannot_hold_takes_the_case_text(posts: list[Post]) -> None:
+    """An infinite score (no engine sends one; JSON cannot hold it) is written in the
+    ``CASE`` text instead of the JSON parameter, and read back as it was."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    post = posts[0]
+    lookup = HitLookup("pk", Post._meta.pk, {post.pk: math.inf}, models.FloatField())
+    with CaptureQueriesContext(connection) as captured:
+        values = list(Post.objects.filter(pk=post.pk).annotate(x=lookup).values_list("x"))
+    assert values == [(math.inf,)]
+    assert "CASE" in captured.captured_queries[0]["sql"].upper()

@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar, cast
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import models
-from django.db.models import FloatField, IntegerField, Q, Value
-from django.db.models.query import ModelIterable
+from django.db.models import FloatField, IntegerField, Value
 
 from djangoes import connections
 from djangoes.exceptions import ConfigurationError
@@ -193,112 +192,8 @@ def queryset_from_search_query(
     }
     if search_query.has_highlights:
         annotations["search_highlights"] = _expression(found, lookup, id_field, "highlights")
-    ordered = _filtered_annotated_ordered(queryset, lookup, list(found), annotations)
-    if ordered._iterable_class is ModelIterable and _same_in_python(id_field):
-        rank = ordered.query.annotations["search_rank"]  # resolved: a copy
-        assert isinstance(rank, HitLookup)
-        # what the query is now: a chained filter, annotation or order changes it
-        rank.signature = _signature(ordered.query)
-        ordered._iterable_class = HitsInPython
-    return ordered
-
-
-def _filtered_annotated_ordered(
-    queryset: models.QuerySet[_M], lookup: str, ids: list[Any], annotations: dict[str, Any]
-) -> models.QuerySet[_M]:
-    """``queryset.filter(<lookup>__in=ids).annotate(**annotations).order_by("search_rank")``.
-
-    Built in one clone when the queryset is a plain one (not ``values()``, sliced
-    or combined, no field of those names): what the three calls check is
-    checked here, and each clone of a query costs more than its SQL.
-    """
-    query = queryset.query
-    plain = not (queryset._fields or query.is_sliced or query.combinator)  # type: ignore[attr-defined]
-    if plain:
-        for alias in annotations:
-            try:
-                queryset.model._meta.get_field(alias)
-            except FieldDoesNotExist:
-                continue
-            plain = False  # annotate() says why
-    if not plain:
-        annotated = queryset.filter(**{f"{lookup}__in": ids}).annotate(**annotations)
-        return cast("models.QuerySet[_M]", annotated.order_by("search_rank"))
-    clone: models.QuerySet[_M] = queryset._chain()  # type: ignore[attr-defined]
-    clone.query.add_q(Q(**{f"{lookup}__in": ids}))
-    for alias, annotation in annotations.items():
-        clone.query.add_annotation(annotation, alias, select=True)
-    clone.query.clear_ordering(force=True, clear_default=False)
-    clone.query.add_ordering("search_rank")
-    return clone
-
-
-def _same_in_python(id_field: models.Field[Any, Any]) -> bool:
-    """Whether ids compare in Python as in the database (integers, UUIDs)."""
-    kind = id_field.get_internal_type()
-    return kind.endswith(("IntegerField", "AutoField")) or kind == "UUIDField"
-
-
-def _signature(query: Any) -> tuple[Any, ...]:
-    """What :class:`HitsInPython` checks is unchanged since the queryset was built."""
-    return (
-        tuple(query.annotations),
-        tuple(query.order_by),
-        len(query.where.children),
-        query.annotation_select_mask,
-        query.is_sliced,
-        query.distinct,
-        query.combinator,
-        bool(query.extra or query.extra_order_by),
-        query.group_by,
-        query.deferred_loading,
-    )
-
-
-if TYPE_CHECKING:
-    _ModelIterable = ModelIterable[models.Model]
-else:
-    _ModelIterable = ModelIterable
-
-
-class HitsInPython(_ModelIterable):
-    """The rows of :func:`queryset_from_search_query`, ranked and scored in Python.
-
-    Evaluated as it was built (not filtered, annotated, ordered or sliced
-    further), the queryset reads its rows without the rank and score
-    expressions nor their ``ORDER BY`` (the ``pk__in`` query of the rows
-    alone), then gives each object its ``search_rank``, ``search_score`` (and
-    ``search_highlights``) from the hits and puts them in hit order: the same
-    objects, cheaper. Anything chained that could use the annotations in SQL
-    makes it run the annotated query instead.
-    """
-
-    def __iter__(self) -> Iterator[Any]:
-        query = self.queryset.query
-        rank = query.annotations.get("search_rank")
-        if not (isinstance(rank, HitLookup) and rank.signature == _signature(query)):
-            yield from super().__iter__()  # changed since: the annotated SQL
-            return
-        plain = self.queryset._chain()  # type: ignore[attr-defined]
-        plain.query.set_annotation_mask(())
-        plain.query.clear_ordering(force=True)
-        values = {
-            name: expression.mapping if isinstance(expression, HitLookup) else None
-            for name, expression in query.annotations.items()
-        }
-        ranks = values.pop("search_rank") or {}
-        attname = rank.id_field.attname
-        objects: list[Any] = list(ModelIterable(plain, self.chunked_fetch, self.chunk_size))
-        for obj in objects:
-            key = getattr(obj, attname)
-            obj.search_rank = ranks.get(key)
-            for name, found in values.items():
-                value = None if found is None else found.get(key)
-                if name == "search_highlights" and value is not None:
-                    value = json.loads(value)  # as the JSON column would read it
-                setattr(obj, name, value)
-        objects.sort(key=lambda obj: obj.search_rank)
-        yield from objects
+    annotated = queryset.filter(**{f"{lookup}__in": list(found)}).annotate(**annotations)
+    return cast("models.QuerySet[_M]", annotated.order_by("search_rank"))
 
 
 def _no_hits(queryset: models.QuerySet[_M]) -> models.QuerySet[_M]:
