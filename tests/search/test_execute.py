@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from typing import Any
 
@@ -66,6 +67,19 @@ def test_the_public_names_are_reexported_by_djangoes_models() -> None:
     assert public_models.execute_count is execute_module.execute_count
     assert public_models.SearchQuery is SearchQuery
     assert SearchQuery._meta.app_label == "djangoes"
+
+
+def test_the_query_given_and_the_query_logged_stay_as_they_were(posts: list[Post]) -> None:
+    """The request gets its own copy of the body: neither the caller's dict nor the
+    logged one changes, whatever the client does with the body it is given."""
+    query = {"query": {"match_all": {}}, "from": 1, "size": 2, "sort": [{"views": "desc"}]}
+    given = copy.deepcopy(query)
+    sq = execute_search("blog", query)
+    counted = execute_count("blog", {"query": {"match_all": {}}})
+    assert query == given
+    assert sq.query == given
+    assert counted.query == {"query": {"match_all": {}}}
+    assert [hit["rank"] for hit in sq.hits] == [2, 3]
 
 
 def test_a_bare_query_clause_is_wrapped_and_no_query_matches_everything(
