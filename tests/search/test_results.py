@@ -104,6 +104,7 @@ def test_the_result_is_a_queryset_that_can_be_chained(
     ]
 
 
+@pytest.mark.postgres
 def test_highlights_are_set_on_each_object_and_survive_chaining(posts: list[Post]) -> None:
     sq = execute_search(
         "blog",
