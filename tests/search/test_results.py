@@ -258,6 +258,23 @@ def test_a_page_reads_its_ranks_from_one_json_parameter(posts: list[Post]) -> No
     assert seen(result.annotate(twice=models.F("search_rank") * 2)) == expected
 
 
+def test_a_database_without_json_functions_gets_the_case_text(
+    posts: list[Post], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite built without JSON1 has no ``json_extract``: the page takes the ``CASE`` text.
+
+    No SQLite here lacks JSON1, so the connection's feature flag is set to say it does."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sq = execute_search("blog", {"query": {"match": {"body": "search django"}}})
+    expected = [(obj.pk, obj.search_rank) for obj in Post.objects.from_search_query(sq)]
+    monkeypatch.setattr(connection.features, "supports_json_field", False)
+    with CaptureQueriesContext(connection) as captured:
+        assert [(o.pk, o.search_rank) for o in Post.objects.from_search_query(sq)] == expected
+    assert "CASE" in captured.captured_queries[0]["sql"].upper()
+
+
 @pytest.mark.postgres
 def test_a_value_json_cannot_hold_takes_the_case_text(posts: list[Post]) -> None:
     """An infinite score (no engine sends one; JSON cannot hold it) is written in the

@@ -156,7 +156,7 @@ class HitLookup(Expression):
     def as_sqlite(
         self, compiler: Any, connection: Any, **extra_context: Any
     ) -> tuple[str, tuple[Any, ...]]:
-        mapping = self._json_mapping()
+        mapping = self._json_mapping(connection)
         if mapping is None:
             return self.as_sql(compiler, connection, **extra_context)
         column_sql, column_params = compiler.compile(self.column)
@@ -167,7 +167,7 @@ class HitLookup(Expression):
     def as_postgresql(
         self, compiler: Any, connection: Any, **extra_context: Any
     ) -> tuple[str, tuple[Any, ...]]:
-        mapping = self._json_mapping()
+        mapping = self._json_mapping(connection)
         if mapping is None:
             return self.as_sql(compiler, connection, **extra_context)
         column_sql, column_params = compiler.compile(self.column)
@@ -176,11 +176,14 @@ class HitLookup(Expression):
             sql = f"CAST({sql} AS {self.output_field.cast_db_type(connection)})"
         return sql, (mapping, *column_params)
 
-    def _json_mapping(self) -> str | None:
-        """The mapping as JSON text keyed by the ids' text; None unless the ids are integers
-        (their text is the column's), the page at most :data:`JSON_LOOKUP_MAX` and the
-        values numbers or text JSON can hold (a NaN score cannot)."""
+    def _json_mapping(self, connection: Any) -> str | None:
+        """The mapping as JSON text keyed by the ids' text; None unless the database has
+        JSON functions (SQLite without JSON1 has none), the ids are integers (their text is
+        the column's), the page at most :data:`JSON_LOOKUP_MAX` and the values numbers or
+        text JSON can hold (a NaN score cannot)."""
         if not self.mapping or len(self.mapping) > JSON_LOOKUP_MAX:
+            return None
+        if not connection.features.supports_json_field:
             return None
         if not all(type(key) is int for key in self.mapping):
             return None
