@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.db import models
@@ -156,25 +156,37 @@ class HitLookup(Expression):
     def as_sqlite(
         self, compiler: Any, connection: Any, **extra_context: Any
     ) -> tuple[str, tuple[Any, ...]]:
-        mapping = self._json_mapping(connection)
-        if mapping is None:
-            return self.as_sql(compiler, connection, **extra_context)
-        column_sql, column_params = compiler.compile(self.column)
-        # '$."12"': the path of the key "12" (integer ids: no quoting to escape)
-        sql = f"""json_extract(%s, '$."' || {column_sql} || '"')"""
-        return sql, (mapping, *column_params)
+        def lookup(column: str) -> str:
+            # '$."12"': the path of the key "12" (integer ids: no quoting to escape)
+            return f"""json_extract(%s, '$."' || {column} || '"')"""
+
+        return self._json_lookup(compiler, connection, lookup, **extra_context)
 
     def as_postgresql(
         self, compiler: Any, connection: Any, **extra_context: Any
     ) -> tuple[str, tuple[Any, ...]]:
+        def lookup(column: str) -> str:
+            sql = f"(%s::jsonb ->> ({column})::text)"
+            if isinstance(self.output_field, (models.IntegerField, models.FloatField)):
+                return f"CAST({sql} AS {self.output_field.cast_db_type(connection)})"
+            return sql
+
+        return self._json_lookup(compiler, connection, lookup, **extra_context)
+
+    def _json_lookup(
+        self,
+        compiler: Any,
+        connection: Any,
+        lookup: Callable[[str], str],
+        **extra_context: Any,
+    ) -> tuple[str, tuple[Any, ...]]:
+        """``lookup(column SQL)``: the SQL reading the row's value from the JSON parameter
+        (the first ``%s``); the ``CASE`` text where :meth:`_json_mapping` says no."""
         mapping = self._json_mapping(connection)
         if mapping is None:
             return self.as_sql(compiler, connection, **extra_context)
         column_sql, column_params = compiler.compile(self.column)
-        sql = f"(%s::jsonb ->> ({column_sql})::text)"
-        if isinstance(self.output_field, (models.IntegerField, models.FloatField)):
-            sql = f"CAST({sql} AS {self.output_field.cast_db_type(connection)})"
-        return sql, (mapping, *column_params)
+        return lookup(str(column_sql)), (mapping, *column_params)
 
     def _json_mapping(self, connection: Any) -> str | None:
         """The mapping as JSON text keyed by the ids' text; None unless the database has
