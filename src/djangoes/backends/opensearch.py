@@ -47,6 +47,13 @@ _TRANSPORT_PARAMS = frozenset(
     }
 )  # fmt: skip
 
+#: Connections kept open to each node when PARAMS do not say (``pool_maxsize``): as many
+#: as elasticsearch-py keeps by default (``connections_per_node``). urllib3's own default
+#: is one, so that every request made while another is under way (the sending threads
+#: of a reindex, the threads of a web server) opens a connection, and closes it with a
+#: "Connection pool is full" warning.
+POOL_MAXSIZE = 10
+
 _ELASTIC_ONLY = {
     "cloud_id": "Elastic Cloud ids only work with Elasticsearch; give the cluster URL in HOSTS",
     "bearer_auth": "give the token as PARAMS['headers'] = {'Authorization': 'Bearer ...'}",
@@ -135,6 +142,7 @@ class BaseOpenSearchBackend(Base):
         """Instantiate the OpenSearch client from HOSTS and PARAMS."""
         params = self.client_params()
         params.setdefault("transport_class", resolve_class(self.transport_class))
+        params.setdefault("pool_maxsize", POOL_MAXSIZE)
         if self.connection_class is not None:
             params.setdefault("connection_class", resolve_class(self.connection_class))
         self.client = self.build_client(list(self.server["HOSTS"]), **params)
