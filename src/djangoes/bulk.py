@@ -75,6 +75,10 @@ SPLIT_STATUSES = frozenset({400, 413})
 TRANSIENT_ERRORS = frozenset({"es_rejected_execution_exception", "rejected_execution_exception"})
 
 
+#: JSON text of a string, as ``json.dumps(text, ensure_ascii=False)`` writes it.
+_STRING = json.JSONEncoder(ensure_ascii=False)
+
+
 @dataclass(eq=False)
 class Action:
     """One line (two with a document) of a bulk request.
@@ -97,13 +101,14 @@ class Action:
     def lines(self) -> bytes:
         """The action's NDJSON lines, each ending with a newline (built once)."""
         if self._lines is None:
-            meta: dict[str, Any] = {"_index": self.index, "_id": self.id}
+            # The header line is written out, not json.dumps()ed: it is built for every
+            # document of a reindex, and only the two strings need JSON's quoting.
+            meta = f'"_index":{_STRING.encode(self.index)},"_id":{_STRING.encode(self.id)}'
             if self.version is not None and self.op != "update":
-                meta["version"] = self.version
-                meta["version_type"] = "external"
+                meta += f',"version":{int(self.version)},"version_type":"external"'
             if self.retry_on_conflict and self.op == "update":
-                meta["retry_on_conflict"] = self.retry_on_conflict
-            header = json.dumps({self.op: meta}, separators=(",", ":"), ensure_ascii=False)
+                meta += f',"retry_on_conflict":{int(self.retry_on_conflict)}'
+            header = f'{{"{self.op}":{{{meta}}}}}'
             if self.op == "delete":
                 self._lines = header.encode() + b"\n"
             elif self.op == "update":

@@ -77,6 +77,44 @@ def test_requests_never_exceed_the_byte_cap_nor_the_count(conn: Base, proxy: Fau
     assert len(stored(conn)) == 41
 
 
+ODD_IDS = [
+    'say "hi"',
+    "back\\slash",
+    "new\nline",
+    "tab\tand\x01control",
+    "é ü 漢字",
+    "😀",
+    "sep\u2028ara",
+]
+
+
+def test_header_lines_are_the_json_of_their_metadata(conn: Base) -> None:
+    """Each action's header line is what ``json.dumps`` writes for its metadata, ids that
+    need JSON's quoting included; the engine stores the documents under those very ids."""
+    actions = [
+        bulk.Action("index", "docs", doc_id, b'{"n":1}', 7, retry_on_conflict=3)
+        for doc_id in ODD_IDS
+    ]
+    expected = [
+        {"index": {"_index": "docs", "_id": doc_id, "version": 7, "version_type": "external"}}
+        for doc_id in ODD_IDS
+    ]
+    update = bulk.Action("update", "docs", ODD_IDS[0], b'{"n":2}', 8, retry_on_conflict=3)
+    delete = bulk.Action("delete", "docs", ODD_IDS[1], version=9)
+    plain = bulk.Action("index", "docs", "plain", b'{"n":3}')
+    expected += [
+        {"update": {"_index": "docs", "_id": ODD_IDS[0], "retry_on_conflict": 3}},
+        {"delete": {"_index": "docs", "_id": ODD_IDS[1], "version": 9, "version_type": "external"}},
+        {"index": {"_index": "docs", "_id": "plain"}},
+    ]
+    for action, meta in zip([*actions, update, delete, plain], expected, strict=True):
+        header = action.lines.split(b"\n", 1)[0]
+        assert header == json.dumps(meta, separators=(",", ":"), ensure_ascii=False).encode()
+    outcomes = list(bulk.write(conn, [*actions, update, delete, plain], limits()))
+    assert kinds(outcomes) == ["done"] * len(outcomes)
+    assert stored(conn) == {**dict.fromkeys(ODD_IDS[2:], 1), ODD_IDS[0]: 2, "plain": 3}
+
+
 def test_a_cut_ends_the_request_being_filled() -> None:
     actions = documents(10)
     marked = [*actions[:3], bulk.CUT, bulk.CUT, *actions[3:], bulk.CUT]
