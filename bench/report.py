@@ -118,7 +118,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         split = min(ratios) < goal < max(ratios)
         found.append({"engine": kind, "db": vendor, "what": what, "ratios": ratios,
                       "median": value, "met": ok, "split": split, "target": target,
-                      "detail": detail})  # fmt: skip
+                      "detail": detail, "goal": goal})  # fmt: skip
 
     for kind, vendor, entry in engines(results):
         peers = PEERS[kind]
@@ -197,6 +197,15 @@ def scaling_runs(entry: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return runs
 
 
+def median_text(t: dict[str, Any]) -> str:
+    """A target's median with two decimals, or three when two would read as the target
+    itself (1.153 is not "1.15, at most 1.15x: missed")."""
+    text = f"{t['median']:.2f}"
+    if text == f"{t['goal']:.2f}" and t["median"] != t["goal"]:
+        return f"{t['median']:.3f}"
+    return text
+
+
 def print_ratios(results: dict[str, Any]) -> None:
     """The targets' ratios, per round and median, on standard output."""
     print(f"\nRatios ({results['rounds']} round(s); median, then each round):")
@@ -205,7 +214,7 @@ def print_ratios(results: dict[str, Any]) -> None:
         verdict = ("met" if t["met"] else "MISSED") if t["target"] else "not a target here"
         if t["target"] and t["split"]:
             verdict += ", rounds on both sides"
-        print(f"  [{t['engine']}/{t['db']}] {t['what']}: {t['median']:.2f} "
+        print(f"  [{t['engine']}/{t['db']}] {t['what']}: {median_text(t)} "
               f"({t['detail']}: {verdict}); rounds: {rounds}")  # fmt: skip
 
 
@@ -365,7 +374,7 @@ def section_targets(results: dict[str, Any]) -> list[str]:
             verdict += " (rounds on both sides of the target)"
         lines.append(
             f"| {ENGINE_LABELS[t['engine']]} | {DB_LABELS[t['db']]} | {t['what']} | "
-            f"{t['median']:.2f} | {spread(t['ratios'])} | {_rounds_cells(t['ratios'])} | "
+            f"{median_text(t)} | {spread(t['ratios'])} | {_rounds_cells(t['ratios'])} | "
             f"{t['detail']} | {verdict} |"
         )
     lines.append("")
