@@ -623,7 +623,7 @@ def merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
                                              run["cluster"])  # fmt: skip
     if merged["rounds"] >= runs[0]["plan"]["rounds"]:
         merged.pop("stopped", None)  # the later runs made up the rounds a budget left out
-        merged.setdefault("skipped", {}).update(run.get("skipped", {}))
+        merged.setdefault("skipped", {}).update(runs[-1].get("skipped", {}))
     return merged
 
 
