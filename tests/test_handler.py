@@ -102,6 +102,9 @@ def test_each_thread_sees_its_own_requests_in_queries(
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+# Forking is what this test is about (a pre-forking server forks a process that already
+# made connections); the test process has threads of other tests, which Python warns of.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_child_drops_the_parents_connections(es_config: dict[str, Any]) -> None:
     parent = connections["default"]
     parent.create_indices()
