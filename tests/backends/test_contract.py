@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import inspect
 import json
+import logging
+import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -323,3 +326,23 @@ def test_keywords_reach_the_client_as_given(blog: Base, settings: Any) -> None:
     (sent,) = blog.queries
     assert json.loads(sent["body"] or "{}")["post_filter"] == {"term": {"views": 3}}
     assert "post_filter" not in sent["path"]
+
+
+def test_threads_requesting_at_once_keep_their_connections(
+    blog: Base, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Several threads requesting at once (a reindex's sending threads, a threaded web
+    server) reuse the node's open connections: none is opened and then thrown away with
+    urllib3's "Connection pool is full" warning (opensearch-py's urllib3 backend keeps one
+    per node unless told; djangoes tells it 10, elasticsearch-py's default)."""
+    threads = 4
+    together = threading.Barrier(threads)
+
+    def searches(_: int) -> list[int]:
+        together.wait(timeout=30)
+        return [blog.count()["count"] for _ in range(25)]
+
+    with caplog.at_level(logging.WARNING, logger="urllib3"), ThreadPoolExecutor(threads) as pool:
+        answers = list(pool.map(searches, range(threads)))
+    assert answers == [[0] * 25] * threads
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("urllib3")] == []

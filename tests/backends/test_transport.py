@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -70,28 +68,6 @@ def test_closing_closes_the_pools_of_nodes_marked_dead(settings: Any, engine_url
     assert len(pool.connections) == 1  # the other one is marked dead
     conn.close()
     assert all(node.pool is None for node in pool.orig_connections)  # closed
-
-
-@pytest.mark.parametrize("backend", ["os-urllib3", "os-requests"])
-def test_threads_requesting_at_once_keep_their_connections(
-    settings: Any, engine_url: str, caplog: pytest.LogCaptureFixture, backend: str
-) -> None:
-    """Several threads requesting at once (a reindex's sending threads, a threaded web
-    server) reuse the node's open connections: none is opened and then thrown away with
-    urllib3's "Connection pool is full" warning (urllib3 keeps one per node unless told)."""
-    configure(settings, PRODUCTION_ENGINES[backend], [engine_url])
-    conn = connections["default"]
-    threads = 4
-    together = threading.Barrier(threads)
-
-    def pings(_: int) -> list[bool]:
-        together.wait(timeout=30)
-        return [conn.ping() for _ in range(25)]
-
-    with caplog.at_level(logging.WARNING, logger="urllib3"), ThreadPoolExecutor(threads) as pool:
-        answers = list(pool.map(pings, range(threads)))
-    assert answers == [[True] * 25] * threads
-    assert [r.getMessage() for r in caplog.records if r.name.startswith("urllib3")] == []
 
 
 def test_silent_cluster_times_out_and_retries_as_configured(
