@@ -370,3 +370,17 @@ class SearchDocumentMixin:
         conn = connections[connections.alias_for_index(index)]
         response: dict[str, Any] = conn.get(index=index, id=self.get_search_document_id())
         return response
+
+
+def prepares_in_batches(model: type[models.Model]) -> bool:
+    """Whether ``model`` has a ``prepare_search_documents`` of its own.
+
+    Its objects are then given to it a chunk at a time, before their
+    documents are built; the default one does nothing, so the objects of a
+    model without its own can be used one at a time.
+    """
+    hook = getattr(model, "prepare_search_documents", None)
+    if hook is None:
+        return False
+    default = SearchDocumentMixin.prepare_search_documents.__func__  # type: ignore[attr-defined]
+    return getattr(hook, "__func__", None) is not default

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import pytest
@@ -121,6 +122,28 @@ def test_update_calls_prepare_search_documents_per_chunk(
     create_index("blog")
     update_index("blog", chunk_size=3)
     assert batches == [(3, "blog"), (3, "blog"), (3, "blog"), (1, "blog")]
+
+
+def test_update_builds_each_document_as_its_row_is_read(
+    conn: Base, blog_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a prepare_search_documents of its own, a model's objects are made one at a
+    time and each is gone once its document is built (weak references to them, taken by
+    a wrapper of as_search_document, show which are alive)."""
+    refs: list[weakref.ref[models.Model]] = []
+    alive: list[int] = []
+    build = Post.as_search_document
+
+    def recording(self: Post, *, index: str) -> dict[str, Any]:
+        refs.append(weakref.ref(self))
+        alive.append(sum(ref() is not None for ref in refs))
+        return build(self, index=index)
+
+    monkeypatch.setattr(Post, "as_search_document", recording)
+    create_index("blog")
+    assert update_index("blog", chunk_size=4).indexed == 13
+    assert alive == [1] * 10
+    assert set(documents(conn)) == expected_ids(blog_data)
 
 
 def test_update_reports_progress(conn: Base, blog_data: dict[str, Any]) -> None:

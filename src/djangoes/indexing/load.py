@@ -4,12 +4,18 @@ Each model's ``get_search_queryset(index=key)`` is read in chunks of
 CHUNK_SIZE by primary key (keyset pagination, never OFFSET), so memory stays
 flat whatever the table size; each chunk's version is taken before it is
 read. Each chunk's documents are built as every sync does
-(:mod:`djangoes.sync.sending`: ``prepare_search_documents`` once per chunk,
-each document serialised once) and handed to the bulk writer
+(:mod:`djangoes.sync.sending`: each document serialised once) and handed to
+the bulk writer
 (:mod:`djangoes.bulk`) in a thread of its own
 (:mod:`djangoes.indexing.pipeline`), which merges chunks into requests of up
 to BULK_BYTES and BULK_DOCUMENTS while the next chunk is read and built.
-Failures that pass (timeouts, 429...) are retried for RETRY_BUDGET seconds;
+A model with a ``prepare_search_documents`` of its own gets each chunk's
+objects in a list, before their documents are built; the others' objects
+are made one at a time as their rows are read (``QuerySet.iterator()``), and
+each is dropped once its document is built: a chunk's objects alive together
+would make Python's garbage collector scan them again and again, a third of
+the time spent reading rows. Failures that pass (timeouts, 429...) are
+retried for RETRY_BUDGET seconds;
 per-document failures are reported without stopping. The index is refreshed
 once at the end.
 """
@@ -18,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -182,10 +188,10 @@ def stream_queryset(
     ``progress(n)`` is called with the objects of each chunk read. Raises the
     djangoes ``TransportError`` family when a request fails as a whole.
     """
+    from djangoes.documents import prepares_in_batches
     from djangoes.indexing.pipeline import Sender
-    from djangoes.sync import iter_chunks
     from djangoes.sync.clock import next_version
-    from djangoes.sync.sending import BulkSender, object_writes
+    from djangoes.sync.sending import BulkSender, document_writes, object_writes
 
     # Writing to NAME copies to a running rebuild's index too, as sync does;
     # a rebuild writes to its new physical index only.
@@ -195,23 +201,25 @@ def stream_queryset(
         conn=target.conn,
     )  # fmt: skip
     loaded = Loaded()
+    batched = prepares_in_batches(queryset.model)
     sender = Sender(sending)
     try:
-        chunks = iter_chunks(queryset, chunk_size)
-        while True:
+        for page in pages(queryset, chunk_size):
             if heartbeat is not None:
                 heartbeat()
             # the version is taken before the read: a save committed after it
             # carries a higher version and wins over this chunk's older state
             version = next_version()
-            chunk = next(chunks, None)
-            if chunk is None:
+            if batched:
+                writes = object_writes(target.key, list(page), version, options, sending.result)
+            else:
+                writes = document_writes(target.key, page, version, options, sending.result)
+            if not page.read:
                 break
-            writes = object_writes(target.key, chunk, version, options, sending.result)
             sender.submit(list(sending.actions(writes)))
-            loaded.read += len(chunk)
+            loaded.read += page.read
             if progress is not None:
-                progress(len(chunk))
+                progress(page.read)
     except BaseException:
         sender.abort()
         raise
@@ -219,6 +227,39 @@ def stream_queryset(
     loaded.indexed = sent.indexed
     loaded.failures = sent.failures
     return loaded
+
+
+class Page:
+    """One chunk of :func:`pages`: its objects, each made as its row is read."""
+
+    def __init__(self, queryset: models.QuerySet[Any], size: int) -> None:
+        self.queryset = queryset
+        self.size = size
+        #: Objects read so far, and the primary key of the last one.
+        self.read = 0
+        self.last: Any = None
+
+    def __iter__(self) -> Iterator[Any]:
+        for obj in self.queryset.iterator(chunk_size=self.size):
+            self.read += 1
+            self.last = obj.pk
+            yield obj
+
+
+def pages(queryset: models.QuerySet[Any], size: int) -> Iterator[Page]:
+    """The objects of ``queryset`` by primary key in chunks of ``size``, never with OFFSET.
+
+    Each chunk is one query (``pk > last`` ... ``LIMIT size``), run when the
+    chunk is iterated; it must be read to its end before the next one is
+    asked for, which starts after its last object. The last may be empty.
+    """
+    ordered = queryset.order_by("pk")
+    page = Page(ordered[:size], size)
+    while True:
+        yield page
+        if page.read < size:
+            return
+        page = Page(ordered.filter(pk__gt=page.last)[:size], size)
 
 
 def update_index(

@@ -432,6 +432,14 @@ def object_writes(
     prepare = getattr(type(objects[0]), "prepare_search_documents", None)
     if prepare is not None:
         prepare(list(objects), index=key)
+    return document_writes(key, objects, version, options, result)
+
+
+def document_writes(
+    key: str, objects: Iterable[Any], version: int, options: Options, result: SyncResult
+) -> list[DocumentWrite]:
+    """As :func:`object_writes`, each document built as its object comes, without
+    ``prepare_search_documents``: for objects whose model has none of its own."""
     writes: list[DocumentWrite] = []
     for obj in objects:
         op = Operation("index", key, type(obj), "", obj.pk, version=version)
